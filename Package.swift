@@ -1,0 +1,65 @@
+// swift-tools-version:6.0
+// scorescope: score distributions of contrastive learners (MoCo + feature transformations).
+// Module graph and rules: see README.md ("Layout") and the dependency table there.
+import PackageDescription
+
+// Release builds of the root package: -Ounchecked and AVX2/FMA code generation for Swift and C.
+// (unsafeFlags are only allowed in the root package, which is what we are.)
+let fast: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-Xcc", "-march=x86-64-v3"], .when(configuration: .release)),
+]
+// Non-numeric targets: optimised normally, but still built for x86-64-v3 in release.
+let checked: [SwiftSetting] = [
+    .unsafeFlags(["-Xcc", "-march=x86-64-v3"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "scorescope",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "scorescope", targets: ["scorescope"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // System libraries (module maps + shim headers in Sources/<Name>/).
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+
+        // Library targets, bottom-up. Arrows only point down (see README "Layout").
+        // SeededRandom: the one seeded generator (xoshiro256**, streams, normal/Beta/permutations), shared by
+        // NN (init, FT lambdas) and Data (augmentations), which must not import each other.
+        .target(name: "SeededRandom", swiftSettings: fast),
+        .target(name: "NN", dependencies: ["COpenBLAS", "SeededRandom"], swiftSettings: fast),
+        .target(name: "Data", dependencies: ["CZlib", "CPNG", "SeededRandom"], swiftSettings: fast),
+        .target(name: "Contrastive", dependencies: ["NN"], swiftSettings: fast),
+        .target(name: "Recording", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: fast),
+        .target(name: "Analysis", dependencies: ["Recording"], swiftSettings: checked),
+        .target(name: "Plotting", dependencies: ["CCairo"], swiftSettings: checked),
+        .target(name: "Reports", dependencies: ["Analysis", "Plotting"], swiftSettings: checked),
+        .target(name: "Experiments", dependencies: ["Data", "Contrastive", "Recording"], swiftSettings: checked),
+        .executableTarget(
+            name: "scorescope",
+            dependencies: [
+                "SeededRandom", "NN", "Data", "Contrastive", "Recording", "Analysis", "Plotting", "Reports", "Experiments",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: checked
+        ),
+
+        .testTarget(name: "SeededRandomTests", dependencies: ["SeededRandom"]),
+        .testTarget(name: "NNTests", dependencies: ["NN"]),
+        .testTarget(name: "DataTests", dependencies: ["Data"]),
+        .testTarget(name: "ContrastiveTests", dependencies: ["Contrastive", "NN"]),
+        .testTarget(name: "RecordingTests", dependencies: ["Recording"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Recording"]),
+        .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Analysis", "Plotting", "Recording"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Data", "Contrastive", "Recording", "NN"]),
+        .testTarget(name: "ScorescopeCLITests", dependencies: ["scorescope"]),
+    ]
+)

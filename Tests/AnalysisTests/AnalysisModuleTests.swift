@@ -1,0 +1,6 @@
+import Testing
+@testable import Analysis
+
+@Test func moduleNameIsStable() {
+    #expect(AnalysisModule.name == "Analysis")
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import Contrastive
+
+@Test func moduleNameIsStable() {
+    #expect(ContrastiveModule.name == "Contrastive")
+}

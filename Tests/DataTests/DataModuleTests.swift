@@ -1,0 +1,6 @@
+import Testing
+@testable import Data
+
+@Test func moduleNameIsStable() {
+    #expect(DataModule.name == "Data")
+}

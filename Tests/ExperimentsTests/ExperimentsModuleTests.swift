@@ -1,0 +1,6 @@
+import Testing
+@testable import Experiments
+
+@Test func moduleNameIsStable() {
+    #expect(ExperimentsModule.name == "Experiments")
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import NN
+
+@Test func moduleNameIsStable() {
+    #expect(NNModule.name == "NN")
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import Plotting
+
+@Test func moduleNameIsStable() {
+    #expect(PlottingModule.name == "Plotting")
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import Recording
+
+@Test func moduleNameIsStable() {
+    #expect(RecordingModule.name == "Recording")
+}

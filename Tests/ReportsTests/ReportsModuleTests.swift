@@ -1,0 +1,6 @@
+import Testing
+@testable import Reports
+
+@Test func moduleNameIsStable() {
+    #expect(ReportsModule.name == "Reports")
+}
