@@ -1,6 +1,0 @@
-// NN: module marker. See README.md "Layout" for what this module is for and what it may import.
-/// Facts about the `NN` module.
-public enum NNModule {
-    /// The module's name, as used in diagnostics.
-    public static let name = "NN"
-}
