@@ -1,6 +1,0 @@
-// Reports: module marker. See README.md "Layout" for what this module is for and what it may import.
-/// Facts about the `Reports` module.
-public enum ReportsModule {
-    /// The module's name, as used in diagnostics.
-    public static let name = "Reports"
-}

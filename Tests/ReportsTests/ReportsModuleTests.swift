@@ -1,6 +1,0 @@
-import Testing
-@testable import Reports
-
-@Test func moduleNameIsStable() {
-    #expect(ReportsModule.name == "Reports")
-}
