@@ -1,6 +1,0 @@
-import Testing
-@testable import Recording
-
-@Test func moduleNameIsStable() {
-    #expect(RecordingModule.name == "Recording")
-}
