@@ -26,7 +26,7 @@ enum TickFitting {
             let span = hi - lo
             return AxisTicks(ticks: custom.filter { $0.value >= lo - 1e-9 * span && $0.value <= hi + 1e-9 * span })
         }
-        var target = Swift.max(2, Int((length / spacing).rounded()))
+        var target = Swift.max(2, Int(length / spacing) + 1)
         var step = TickLocator.niceStep(span: upper - lower, targetCount: target)
         for _ in 0..<12 {
             let ticks = scale == .log
@@ -115,9 +115,14 @@ struct AxesPainter {
         // Tick labels.
         var bottomEdge = plot.maxY + style.tickLength
         if layout.showXTickLabels {
+            // Category labels that would collide are slanted by 30° and end at their tick.
+            let slanted = axes.customXTicks != nil && !TickFitting.fits(
+                layout.xTicks, scale: xMap.scale, lower: xMap.lower, upper: xMap.upper, length: abs(xMap.end - xMap.start),
+                horizontal: true, font: tickFont, renderer: renderer)
             for t in layout.xTicks.ticks where !t.label.isEmpty {
-                let text = PlacedText(string: t.label, at: Point(xMap(t.value), plot.maxY + outer), font: tickFont,
-                                      anchor: TextAnchor(.center, .top))
+                let text = PlacedText(string: t.label, at: Point(xMap(t.value) + (slanted ? 2 : 0), plot.maxY + outer), font: tickFont,
+                                      anchor: slanted ? TextAnchor(.right, .top) : TextAnchor(.center, .top),
+                                      rotation: slanted ? .pi / 6 : 0)
                 texts.append(text)
                 bottomEdge = Swift.max(bottomEdge, box(text).maxY)
             }
@@ -140,8 +145,11 @@ struct AxesPainter {
             texts.append(PlacedText(string: label, at: Point(leftEdge - style.padding, yMap.start + (yMap.end - yMap.start) / 2),
                                     font: style.labelFont, anchor: TextAnchor(.center, .bottom), rotation: .pi / 2))
         }
+        let markers = markerLabels()
+        texts += markers
         if let title = axes.title {
-            texts.append(PlacedText(string: title, at: Point(plot.midX, plot.minY - style.padding - 1),
+            let top = markers.map { box($0).minY }.min() ?? plot.minY
+            texts.append(PlacedText(string: title, at: Point(plot.midX, Swift.min(top, plot.minY) - style.padding - 1),
                                     font: style.titleFont, anchor: TextAnchor(.center, .bottom)))
         }
         texts += colorBarTexts()
@@ -184,32 +192,34 @@ struct AxesPainter {
 
     var context: DrawContext { DrawContext(renderer: renderer, x: layout.x, y: layout.y, plot: plot, style: style) }
 
-    /// Marker labels inside the plot: rotated along their line, moved aside when two would collide.
+    /// Marker labels above the plot, centred on their line (kept inside the plot's width near the ends), in
+    /// stacked rows when neighbours would collide; they never cover data.
     func markerLabels() -> [PlacedText] {
         var placed: [PlacedText] = []
-        var boxes: [Rect] = []
+        var rows: [[Rect]] = []
         for m in axes.markers.sorted(by: { $0.x < $1.x }) {
             guard let label = m.label, axes.xScale.accepts(m.x) else { continue }
             let x = layout.x(m.x)
             guard x >= plot.minX - 0.5, x <= plot.maxX + 0.5 else { continue }
-            // Right of the line by default; left of it when the right side is taken or runs out of the plot.
-            var text = PlacedText(string: label, at: Point(x + 1.5, plot.minY + 3), font: style.annotationFont,
-                                  anchor: TextAnchor(.right, .top), rotation: .pi / 2, color: m.color.darkened(0.3))
-            var b = box(text)
-            if b.maxX > plot.maxX - 1 || boxes.contains(where: { $0.intersects(b) }) {
-                text.at = Point(x - 1.5, plot.minY + 3)
-                text.anchor = TextAnchor(.right, .bottom)
-                b = box(text)
+            let width = renderer.textExtents(label, font: style.annotationFont).width
+            var anchor = TextAnchor(.center, .bottom)
+            if x - width / 2 < plot.minX - style.tickLength { anchor.horizontal = .left }
+            if x + width / 2 > plot.maxX { anchor.horizontal = .right }
+            var row = 0
+            while true {
+                var text = PlacedText(string: label, at: Point(x, plot.minY - 1.5), font: style.annotationFont,
+                                      anchor: anchor, color: m.color.darkened(0.35))
+                let height = renderer.textExtents(label, font: style.annotationFont).height + 1
+                text.at.y -= Double(row) * height
+                let b = box(text).insetBy(-1.5)
+                if row == rows.count { rows.append([]) }
+                if !rows[row].contains(where: { $0.intersects(b) }) {
+                    rows[row].append(b)
+                    placed.append(text)
+                    break
+                }
+                row += 1
             }
-            var tries = 0
-            while boxes.contains(where: { $0.intersects(b) }) && tries < 6 {   // still colliding: slide down
-                let below = boxes.filter { $0.intersects(b) }.map(\.maxY).max() ?? b.maxY
-                text.at.y += below - b.minY + 3
-                b = box(text)
-                tries += 1
-            }
-            placed.append(text)
-            boxes.append(b)
         }
         return placed
     }
@@ -316,10 +326,6 @@ struct AxesPainter {
             renderer.stroke(.segment(Point(x, plot.minY), Point(x, plot.maxY)),
                             style: StrokeStyle(color: m.color, width: 0.7, dash: m.dash, roundJoins: false))
         }
-        for t in markerLabels() {
-            renderer.fill(.rect(box(t).insetBy(-0.8)), color: style.background.withAlpha(0.8))
-            renderer.text(t.string, at: t.at, font: t.font, color: t.color ?? style.textColor, anchor: t.anchor, rotation: t.rotation)
-        }
         renderer.popClip()
 
         // Frame and outward ticks.
@@ -340,10 +346,10 @@ struct AxesPainter {
             let rect: Rect?
             switch axes.legendPosition {
             case .auto:
+                // Data, and marker lines (a legend may cross them, but only when nothing better exists).
                 let obstacles = axes.artists.flatMap { $0.coveredPoints(context) }
-                    + markerLabels().flatMap { t -> [Point] in
-                        let b = box(t)
-                        return stride(from: b.minY, through: b.maxY, by: 3).map { Point(b.midX, $0) }
+                    + axes.markers.filter { axes.xScale.accepts($0.x) }.flatMap { m in
+                        stride(from: plot.minY, through: plot.maxY, by: 4).map { Point(xMap(m.x), $0) }
                     }
                 rect = legend.bestRect(plot: plot, covered: obstacles).1
             default: rect = legend.rect(axes.legendPosition, plot: plot)

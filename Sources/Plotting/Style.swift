@@ -31,8 +31,8 @@ public struct Style: Sendable, Equatable {
     public var axesSpacing = 8.0
     /// Scatter marker diameter, default 3.5 pt.
     public var markerSize = 3.5
-    /// Preferred distance between x ticks, default 48 pt (fewer when labels would collide).
-    public var xTickSpacing = 48.0
+    /// Preferred distance between x ticks, default 36 pt (fewer when labels would collide).
+    public var xTickSpacing = 36.0
     /// Preferred distance between y ticks, default 26 pt.
     public var yTickSpacing = 26.0
     /// Text colour, default near black.

@@ -36,12 +36,14 @@ public struct AxisTicks: Equatable, Sendable {
 
 /// Tick placement and labelling.
 public enum TickLocator {
-    /// The smallest step of the form 1, 2 or 5 × 10^k that splits `span` into at most `targetCount` intervals.
+    /// The smallest step of the form 1, 2 or 5 × 10^k that splits `span` into at most 1.25 × `targetCount`
+    /// intervals (the slack keeps 5k steps on a padded 0…20k axis instead of jumping to 10k).
     public static func niceStep(span: Double, targetCount: Int) -> Double {
         guard span > 0, span.isFinite else { return 1 }
-        let raw = span / Double(Swift.max(targetCount, 1))
+        let limit = Double(Swift.max(targetCount, 1)) * 1.25
+        let raw = span / limit
         let magnitude = pow(10, floor(log10(raw)))
-        for multiple in [1.0, 2, 5, 10] where multiple * magnitude >= raw * (1 - 1e-9) {
+        for multiple in [1.0, 2, 5, 10] where span / (multiple * magnitude) <= limit * (1 + 1e-9) {
             return multiple * magnitude
         }
         return 10 * magnitude
@@ -89,7 +91,7 @@ public enum TickLocator {
         let firstDecade = Int((lo - 1e-9).rounded(.down)), lastDecade = Int((hi + 1e-9).rounded(.up))
         let inside = { (v: Double) in v >= lower * (1 - 1e-9) && v <= upper * (1 + 1e-9) }
         let decadesInside = (firstDecade...lastDecade).map { pow(10, Double($0)) }.filter(inside)
-        if decadesInside.count >= 2 {
+        if decadesInside.count >= 2 && hi - lo >= 2.5 {
             let stride = Swift.max(1, Int((Double(decadesInside.count) / Double(Swift.max(targetCount, 1))).rounded(.up)))
             var ticks: [Tick] = []
             for k in firstDecade...lastDecade {
@@ -106,14 +108,25 @@ public enum TickLocator {
             }
             return AxisTicks(ticks: ticks.sorted { $0.value < $1.value })
         }
-        // Less than two decades visible: mantissas 1, 2, 5 (or every integer mantissa if that gives too few).
-        for mantissas in [[1.0, 2, 5], [1.0, 2, 3, 4, 5, 6, 7, 8, 9]] {
-            var values: [Double] = []
+        // Under 2.5 decades: labelled mantissas 1, 2, 5 (or fewer / more as space allows), the other integer
+        // mantissas as minor ticks.
+        for mantissas in [[1.0, 2, 5], [1.0], [1.0, 2, 3, 4, 5, 6, 7, 8, 9]] {
+            var ticks: [Tick] = []
+            var labelled = 0
             for k in firstDecade...lastDecade {
-                for m in mantissas where inside(m * pow(10, Double(k))) { values.append(m * pow(10, Double(k))) }
+                let decade = pow(10, Double(k))
+                for m in 1...9 where inside(Double(m) * decade) {
+                    let v = Double(m) * decade
+                    if mantissas.contains(Double(m)) {
+                        ticks.append(Tick(value: v, label: plainLabel(v, format: format))); labelled += 1
+                    } else {
+                        ticks.append(Tick(value: v, label: "", isMajor: false))
+                    }
+                }
             }
-            if values.count >= 3 || mantissas.count == 9 && values.count >= 2 {
-                return AxisTicks(ticks: values.map { Tick(value: $0, label: plainLabel($0, format: format)) })
+            let allowed = mantissas.count == 1 ? 1 : mantissas.count == 3 ? Int(Double(targetCount) * 1.5) : Int.max
+            if labelled >= 2 && labelled <= allowed || mantissas.count == 9 && labelled >= 2 {
+                return AxisTicks(ticks: ticks)
             }
         }
         // A very narrow range: fall back to linear ticks, which still lie inside the limits.

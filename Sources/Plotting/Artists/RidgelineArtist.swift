@@ -34,7 +34,7 @@ struct RidgelineArtist: Artist {
         let xs = series.flatMap(\.edges).filter(xScale.accepts)
         guard let lo = xs.min(), let hi = xs.max() else { return nil }
         return DataExtent(xMin: lo, xMax: hi, yMin: 0, yMax: Double(rowCount - 1) + peakHeight,
-                          stickyXMin: true, stickyXMax: true, stickyYMin: true)
+                          stickyXMin: true, stickyXMax: true)
     }
 
     /// The ridge of one row of one series, as page points from the first to the last edge along the baseline.
@@ -53,13 +53,13 @@ struct RidgelineArtist: Artist {
 
     func draw(_ context: DrawContext) {
         for row in 0..<rowCount {
+            let ridges = series.indices.map { ridge($0, row, context) }
+            let areas = ridges.map { r -> Path in var area = Path.polyline(r); area.close(); return area }
+            // Opaque first, so this row hides the rows behind it but its own series stay see-through.
+            for area in areas { context.renderer.fill(area, color: context.style.background) }
+            for s in series.indices { context.renderer.fill(areas[s], color: series[s].rowColors[row].withAlpha(0.55)) }
             for s in series.indices {
-                let ridge = ridge(s, row, context)
-                var area = Path.polyline(ridge); area.close()
-                let color = series[s].rowColors[row]
-                context.renderer.fill(area, color: context.style.background)   // hide the rows behind
-                context.renderer.fill(area, color: color.withAlpha(0.55))
-                context.renderer.stroke(.polyline(ridge), style: StrokeStyle(color: color.darkened(0.25), width: 0.8))
+                context.renderer.stroke(.polyline(ridges[s]), style: StrokeStyle(color: series[s].rowColors[row].darkened(0.25), width: 0.8))
             }
         }
     }
