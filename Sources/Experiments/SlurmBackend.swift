@@ -162,13 +162,17 @@ public enum SlurmBackend {
         "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
-    /// Submits a script with `sbatch --parsable`; returns the job id. Throws with sbatch's message on failure.
-    public static func submit(script path: String) throws -> String {
-        let (rc, out, err) = try run(["sbatch", "--parsable", path])
-        guard rc == 0 else {
+    /// Submits a script with `sbatch --parsable` (and `--wait`: returns when every task has ended); returns the
+    /// job id. Throws with sbatch's message on failure (with `--wait`, a failed task makes sbatch exit non-zero,
+    /// which is not an error here: the caller reads task states from the run stores).
+    public static func submit(script path: String, wait: Bool = false) throws -> String {
+        let (rc, out, err) = try run(["sbatch", "--parsable"] + (wait ? ["--wait"] : []) + [path])
+        let printedID = out.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").first
+            .map { String($0.split(separator: ";").first ?? "") } ?? ""
+        guard rc == 0 || (wait && !printedID.isEmpty && printedID.allSatisfy(\.isNumber)) else {
             throw SweepError("sbatch failed (exit \(rc)): \(err.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
-        let id = out.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ";").first.map(String.init) ?? ""
+        let id = printedID
         guard !id.isEmpty, id.allSatisfy(\.isNumber) else { throw SweepError("sbatch printed no job id: \(out)") }
         return id
     }
