@@ -1,5 +1,6 @@
 // RunReader: read-only access to a run store, safe while a writer is training (WAL: each call reads one
-// consistent committed snapshot). Used by `inspect`, Analysis, Reports and tests.
+// consistent committed snapshot). Used by `inspect`, Analysis, Reports and tests. Also RunOverview, the
+// summary `inspect` and sweep status print.
 // Every cell is decoded defensively: a NULL or a value of the wrong type becomes NaN/nil or a
 // `RecordingError.corruptStore` naming the file, never a trap.
 // Deliberately not here: writing, caching across calls, or interpreting the config JSON (Analysis does that).

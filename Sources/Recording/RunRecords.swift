@@ -99,8 +99,10 @@ public struct EventKind: RawRepresentable, Hashable, Codable, Sendable, Expressi
 
 /// One row of `events`.
 public struct RunEvent: Codable, Hashable, Sendable {
+    /// The step the event belongs to (deleted with it by `deleteSteps(after:)`).
     public var step: Int
     public var kind: EventKind
+    /// Free text (default empty), e.g. "lr 0.06 -> 0.006".
     public var detail: String
     public init(step: Int, kind: EventKind, detail: String = "") {
         self.step = step
@@ -128,7 +130,9 @@ public struct EvalRecord: Codable, Hashable, Sendable {
     public var step: Int
     public var epoch: Int
     public var kind: EvalKind
+    /// Top-1 accuracy as a fraction.
     public var top1: Double
+    /// Top-5 accuracy as a fraction, when measured (default nil).
     public var top5: Double?
     public init(step: Int, epoch: Int, kind: EvalKind, top1: Double, top5: Double? = nil) {
         self.step = step

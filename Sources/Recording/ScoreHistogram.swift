@@ -174,12 +174,19 @@ public struct ScoreHistogram: Sendable, Hashable {
         maximum = Swift.max(maximum, x)
     }
 
-    /// Adds the contents of `other`, which must have the same spec (throws otherwise). Counts add; moments add.
+    /// Adds the contents of `other`, which must have the same spec. Counts add; moments add. Throws on a spec
+    /// mismatch or when a bin would exceed UInt32.max (the stored width), leaving `self` unchanged.
     public mutating func merge(_ other: ScoreHistogram) throws {
         guard other.spec == spec else {
             throw RecordingError.invalidHistogramSpec("cannot merge a histogram on \(other.spec) into one on \(spec)")
         }
-        for i in 0..<counts.count { counts[i] &+= other.counts[i] }
+        var merged = counts
+        for i in 0..<merged.count {
+            let (sum, overflow) = merged[i].addingReportingOverflow(other.counts[i])
+            if overflow { throw RecordingError.corruptHistogram("bin \(i) would exceed \(UInt32.max) counts when merging") }
+            merged[i] = sum
+        }
+        counts = merged
         underflow += other.underflow
         overflow += other.overflow
         nanCount += other.nanCount

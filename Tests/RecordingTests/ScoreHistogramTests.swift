@@ -136,6 +136,12 @@ func scores(_ n: Int, seed: UInt64, lower: Float = -1, upper: Float = 1) -> [Flo
     try first.merge(second)
     #expect(first == both)
     #expect(throws: RecordingError.self) { try first.merge(ScoreHistogram(spec: .transformed)) }
+    let full = try ScoreHistogram(spec: try HistogramSpec(lower: 0, upper: 1, bins: 1), counts: [UInt32.max], underflow: 0,
+                                  overflow: 0, nanCount: 0, count: Int(UInt32.max), sum: 0, sumOfSquares: 0,
+                                  minimum: 0, maximum: 1)
+    var copy = full
+    #expect(throws: RecordingError.self) { try copy.merge(full) }  // no silent wrap-around
+    #expect(copy == full)
 }
 
 @Test func quantilesReadFromBinsAreWithinOneBin() throws {

@@ -1,6 +1,0 @@
-import Testing
-@testable import Analysis
-
-@Test func moduleNameIsStable() {
-    #expect(AnalysisModule.name == "Analysis")
-}
