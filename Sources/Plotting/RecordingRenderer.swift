@@ -33,10 +33,12 @@ public final class RecordingRenderer: Renderer {
     public func popClip() { operations.append(.popClip) }
     public func image(_ image: RasterImage, in rect: Rect) { operations.append(.image(image, rect)) }
 
-    /// Every text drawn: string and ink box.
-    public var texts: [(string: String, box: Rect)] {
+    /// Every text drawn: string, ink box (axis-aligned) and the ink rectangle's four corners (rotated with it).
+    public var texts: [(string: String, box: Rect, corners: [Point])] {
         operations.compactMap {
-            if case let .text(s, _, _, _, _, _, box) = $0 { return (s, box) }
+            if case let .text(s, at, font, _, anchor, rotation, box) = $0 {
+                return (s, box, TextGeometry.corners(textExtents(s, font: font), at: at, anchor: anchor, rotation: rotation))
+            }
             return nil
         }
     }
