@@ -65,6 +65,7 @@ public struct AxesLayout: Sendable {
     /// Data-to-page maps (for a 3-D panel: along the front edges).
     public var x: AxisMap
     public var y: AxisMap
+    /// Ticks chosen so their labels fit (automatic, or the panel's fixed ones).
     public var xTicks: AxisTicks
     public var yTicks: AxisTicks
     /// False on inner panels of shared axes.

@@ -49,6 +49,7 @@ public struct Rect: Equatable, Sendable {
 
 /// A vector path: moves, lines, closes and full circles, in points.
 public struct Path: Equatable, Sendable {
+    /// One drawing command.
     public enum Element: Equatable, Sendable {
         case move(Point)
         case line(Point)
@@ -56,6 +57,7 @@ public struct Path: Equatable, Sendable {
         /// A full circle (used for scatter markers).
         case circle(center: Point, radius: Double)
     }
+    /// The commands in order.
     public private(set) var elements: [Element] = []
     public init() {}
     public mutating func move(to p: Point) { elements.append(.move(p)) }

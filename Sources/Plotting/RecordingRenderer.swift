@@ -15,7 +15,9 @@ public final class RecordingRenderer: Renderer {
         case image(RasterImage, Rect)
     }
 
+    /// Every call so far, in order.
     public private(set) var operations: [Operation] = []
+    /// As given to `init` (long series are reduced to this many columns per point).
     public let pixelsPerPoint: Double
     private let measurer = CairoTextMeasurer()
 
