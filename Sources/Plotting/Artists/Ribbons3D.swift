@@ -9,7 +9,7 @@ import Foundation
 public struct Ribbon: Sendable, Equatable {
     /// Position along the depth axis (e.g. the momentum); ribbons are ordered by it, front = smallest.
     public var depth: Double
-    /// Depth tick label; nil prints `depth`.
+    /// Depth tick label; nil prints `depth` (up to six significant digits).
     public var label: String?
     public var x: [Double]
     public var y: [Double]
@@ -54,7 +54,7 @@ struct Ribbons3D: Sendable {
     func center(_ k: Int) -> Double { front(k) + thickness / 2 }
 
     func depthTickLabel(_ k: Int) -> String {
-        ribbons[k].label ?? TickLocator.plainLabel(ribbons[k].depth, format: .automatic)
+        ribbons[k].label ?? TickLocator.compact(ribbons[k].depth)
     }
 
     func extent(xScale: Scale, yScale: Scale) -> DataExtent? {
@@ -70,7 +70,8 @@ struct Ribbons3D: Sendable {
                 // Long series: mean per pixel column for the ribbon, min/max envelope on its front face.
                 var xs = run.map { ribbon.x[$0] }, mean = run.map { ribbon.y[$0] }
                 var lows: [Double] = [], highs: [Double] = []
-                let columns = Swift.max(1, abs(p.x(xs.last!) - p.x(xs.first!)) * renderer.pixelsPerPoint)
+                let span = abs(p.x(ribbon.x[run.upperBound - 1]) - p.x(ribbon.x[run.lowerBound]))
+                let columns = Swift.max(1, span * renderer.pixelsPerPoint)
                 if Double(run.count) > 2 * columns, Envelope.isNonDecreasing(ribbon.x, run) {
                     let reduced = Envelope.reduce(x: ribbon.x, y: ribbon.y, range: run, map: p.x,
                                                   columnWidth: 1 / renderer.pixelsPerPoint)
@@ -86,7 +87,7 @@ struct Ribbons3D: Sendable {
                 renderer.stroke(strip, style: StrokeStyle(color: color.darkened(0.3), width: 0.35))
                 // Front face down to the floor, opaque so nearer ribbons hide farther ones.
                 var face = Path.polyline(xs.indices.map { p.point(xs[$0], top[$0], near) })
-                face.line(to: p.point(xs.last!, floor, near)); face.line(to: p.point(xs.first!, floor, near)); face.close()
+                face.line(to: p.point(xs[xs.count - 1], floor, near)); face.line(to: p.point(xs[0], floor, near)); face.close()
                 renderer.fill(face, color: color.lightened(0.62))
                 if !highs.isEmpty {
                     var band = Path.polyline(xs.indices.map { p.point(xs[$0], highs[$0], near) })
