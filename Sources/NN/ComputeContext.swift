@@ -1,0 +1,24 @@
+// ComputeContext: how many threads the engine may use. Results never depend on it (see Kernels/Parallel.swift).
+// Deliberately not here: thread pools or scratch caches shared between calls (a context is a plain value).
+import Foundation
+
+/// The execution settings passed to every forward/backward call.
+public struct ComputeContext: Sendable, Equatable {
+    /// Worker threads for batch-parallel kernels (at least 1). Default: all active cores.
+    /// Whatever the value, every result is bit-identical: work is split into a fixed number of parts that
+    /// depends only on the shapes, and partial results are reduced in a fixed order.
+    public var threads: Int
+
+    /// Number of parts a batch is split into for the convolutions (fixed, independent of `threads`).
+    public static let batchParts = 8
+
+    /// The number of active cores of this machine.
+    public static var availableCores: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// A context using `threads` threads (default: all cores). Also sets OpenBLAS to one thread, since the
+    /// engine parallelises over the batch itself.
+    public init(threads: Int = ComputeContext.availableCores) {
+        self.threads = max(1, threads)
+        configureBLASSingleThreaded()
+    }
+}

@@ -1,0 +1,45 @@
+// Parallel loops for the kernels: a fixed list of work items spread over the worker threads.
+// Determinism rule: a work item's arithmetic never depends on which thread runs it or on how many threads
+// there are; callers split work into a number of items that depends only on the shapes, and reduce partial
+// results in item order afterwards. Deliberately not here: work stealing, nested parallelism, async tasks.
+import Dispatch
+
+/// A raw pointer that may cross into `concurrentPerform` closures. Disjoint writes are the caller's job.
+@usableFromInline
+struct SendablePointer<T>: @unchecked Sendable {
+    @usableFromInline let base: UnsafeMutablePointer<T>
+    @usableFromInline init(_ base: UnsafeMutablePointer<T>) { self.base = base }
+    @usableFromInline init(_ base: UnsafePointer<T>) { self.base = UnsafeMutablePointer(mutating: base) }
+}
+
+/// Calls `body(item)` for every item in 0..<count, on at most `threads` threads. Items are handed out
+/// round-robin (item i goes to worker i mod workers); with one worker they run in order on the caller.
+@inline(__always)
+func parallelFor(_ count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
+    let workers = max(1, min(threads, count))
+    if workers == 1 {
+        for item in 0..<count { body(item) }
+        return
+    }
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        var item = worker
+        while item < count {
+            body(item)
+            item += workers
+        }
+    }
+}
+
+/// The half-open range of part `index` when `count` things are split into `parts` near-equal parts.
+@inline(__always)
+func partRange(_ index: Int, of parts: Int, count: Int) -> Range<Int> {
+    (index * count / parts)..<((index + 1) * count / parts)
+}
+
+/// Stops the program with a message. Unlike `precondition`, this survives `-Ounchecked`; used for
+/// programmer errors (shape mismatches) at the public entry points of the engine, never for user input.
+@usableFromInline
+func require(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
+             file: StaticString = #fileID, line: UInt = #line) {
+    if !condition() { fatalError(message(), file: file, line: line) }
+}

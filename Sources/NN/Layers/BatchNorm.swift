@@ -1,0 +1,115 @@
+// BatchNorm: batch normalisation over the channel dimension of B×C (1-d) or B×C×H×W (2-d) tensors, in train
+// mode (batch statistics, optionally per group of sub-batches: split-BN) or eval mode (running statistics),
+// optionally fused with the following ReLU. Running statistics follow PyTorch: momentum 0.1, unbiased variance;
+// with G groups each group updates a copy and the copies are averaged (as MoCo's SplitBatchNorm does).
+// Deliberately not here: the arithmetic (Kernels/Normalization.swift), owning parameters or buffers.
+
+/// How batch norm computes its statistics.
+public enum BatchNormMode: Sendable, Equatable {
+    /// Batch statistics per contiguous group of B/G samples (split-BN; G = 1 is plain BN). B must be divisible
+    /// by G and each group must hold more than one value per channel.
+    case train(groups: Int)
+    /// The running statistics; nothing is updated.
+    case eval
+}
+
+/// Batch normalisation with affine γ/β (parameters passed in). ε = 1e-5, running-statistics momentum 0.1.
+public struct BatchNorm: Sendable, Equatable {
+    public let channels: Int
+    public let epsilon: Float
+    public let momentum: Float
+
+    /// Defaults: epsilon 1e-5, momentum 0.1 (PyTorch's).
+    public init(channels: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
+        require(channels > 0, "BatchNorm: channels must be positive, got \(channels)")
+        self.channels = channels; self.epsilon = epsilon; self.momentum = momentum
+    }
+
+    /// γ = 1, β = 0, running mean 0, running variance 1.
+    public func initialParameters() -> (gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVariance: Tensor) {
+        (Tensor(shape: [channels], value: 1), Tensor(shape: [channels]),
+         Tensor(shape: [channels]), Tensor(shape: [channels], value: 1))
+    }
+
+    /// Normalises x (B×C or B×C×H×W); applies max(·, 0) afterwards when `fusedReLU` (default false).
+    /// In train mode also returns the updated running statistics (nil in eval mode).
+    public func forward(_ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVariance: Tensor,
+                        mode: BatchNormMode, fusedReLU: Bool = false, context: ComputeContext) -> BatchNormOutput {
+        require((x.shape.count == 2 || x.shape.count == 4) && x.shape[1] == channels,
+                "BatchNorm.forward: input shape \(x.shape) does not match \(channels) channels (want B×C or B×C×H×W)")
+        require(gamma.count == channels && beta.count == channels && runningMean.count == channels
+                    && runningVariance.count == channels, "BatchNorm.forward: parameter sizes differ from \(channels)")
+        let B = x.shape[0], L = x.shape.count == 4 ? x.shape[2] * x.shape[3] : 1
+        switch mode {
+        case .train(let groups):
+            require(groups > 0 && B % groups == 0,
+                    "BatchNorm.forward: batch \(B) is not divisible into \(groups) split-BN groups")
+            require((B / groups) * L > 1,
+                    "BatchNorm.forward: each split-BN group needs more than one value per channel (batch \(B), groups \(groups))")
+            let r = batchNormTrainForward(x.storage, batch: B, channels: channels, spatial: L, groups: groups,
+                                          gamma: gamma.storage, beta: beta.storage, epsilon: epsilon,
+                                          relu: fusedReLU, threads: context.threads)
+            // Running statistics: each group updates its own copy, the copies are averaged (Double).
+            let count = Double((B / groups) * L), m = Double(momentum)
+            var newMean = [Float](repeating: 0, count: channels), newVariance = newMean
+            for c in 0..<channels {
+                var meanSum = 0.0, varianceSum = 0.0
+                for g in 0..<groups {
+                    meanSum += r.mean[g * channels + c]
+                    varianceSum += r.variance[g * channels + c] * count / (count - 1)
+                }
+                newMean[c] = Float((1 - m) * Double(runningMean.storage[c]) + m * meanSum / Double(groups))
+                newVariance[c] = Float((1 - m) * Double(runningVariance.storage[c]) + m * varianceSum / Double(groups))
+            }
+            return BatchNormOutput(
+                y: Tensor(shape: x.shape, storage: r.y),
+                cache: BatchNormCache(normalized: Tensor(shape: x.shape, storage: r.normalized),
+                                      inverseStd: r.inverseStd, groups: groups, train: true, fusedReLU: fusedReLU),
+                runningMean: Tensor(shape: [channels], storage: newMean),
+                runningVariance: Tensor(shape: [channels], storage: newVariance))
+        case .eval:
+            let r = batchNormEvalForward(x.storage, batch: B, channels: channels, spatial: L,
+                                         runningMean: runningMean.storage, runningVariance: runningVariance.storage,
+                                         gamma: gamma.storage, beta: beta.storage, epsilon: epsilon,
+                                         relu: fusedReLU, threads: context.threads)
+            return BatchNormOutput(
+                y: Tensor(shape: x.shape, storage: r.y),
+                cache: BatchNormCache(normalized: Tensor(shape: x.shape, storage: r.normalized),
+                                      inverseStd: r.inverseStd, groups: 1, train: false, fusedReLU: fusedReLU),
+                runningMean: nil, runningVariance: nil)
+        }
+    }
+
+    /// dX, dγ, dβ from dY (the gradient of the output after the fused ReLU, if any). `gamma`/`beta` are the
+    /// values used in forward.
+    public func backward(dY: Tensor, gamma: Tensor, beta: Tensor, cache: BatchNormCache,
+                         context: ComputeContext) -> (dX: Tensor, dGamma: Tensor, dBeta: Tensor) {
+        let xh = cache.normalized
+        require(dY.shape == xh.shape, "BatchNorm.backward: dY shape \(dY.shape), forward output \(xh.shape)")
+        let B = xh.shape[0], L = xh.shape.count == 4 ? xh.shape[2] * xh.shape[3] : 1
+        let r = batchNormBackward(dY.storage, normalized: xh.storage, batch: B, channels: channels, spatial: L,
+                                  groups: cache.groups, inverseStd: cache.inverseStd, gamma: gamma.storage,
+                                  beta: beta.storage, relu: cache.fusedReLU, train: cache.train,
+                                  threads: context.threads)
+        return (Tensor(shape: xh.shape, storage: r.dx), Tensor(shape: [channels], storage: r.dGamma),
+                Tensor(shape: [channels], storage: r.dBeta))
+    }
+}
+
+/// The result of BatchNorm.forward.
+public struct BatchNormOutput: Sendable {
+    public let y: Tensor
+    public let cache: BatchNormCache
+    /// Updated running mean/variance (train mode only; nil in eval mode).
+    public let runningMean: Tensor?
+    public let runningVariance: Tensor?
+}
+
+/// What BatchNorm.backward needs: x̂, 1/σ per (group, channel), and how forward ran.
+public struct BatchNormCache: Sendable {
+    public let normalized: Tensor
+    public let inverseStd: [Float]
+    public let groups: Int
+    public let train: Bool
+    public let fusedReLU: Bool
+}

@@ -1,0 +1,63 @@
+// `scorescope bench layers`: per-layer forward/backward timings of an encoder + head, and the whole encoder,
+// as JSON lines. The timing itself lives in NN (benchmarkLayers); this file parses, validates and prints.
+import ArgumentParser
+import Foundation
+import NN
+
+struct BenchLayers: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "layers",
+        abstract: "Time every layer of an encoder and the whole encoder forward + backward (JSON lines)."
+    )
+
+    @Option(help: "Images per batch.")
+    var batch: Int = 256
+
+    @Option(help: "Encoder: convnet-s or convnet-xs.")
+    var encoder: String = EncoderKind.convnetS.rawValue
+
+    @Option(help: "Input as CxHxW, e.g. 1x28x28 (Fashion-MNIST) or 3x32x32 (CIFAR).")
+    var input: String = "1x28x28"
+
+    @Option(help: "Split-BN groups (the batch must be divisible by it).")
+    var groups: Int = 1
+
+    @Option(help: "Timed repeats per measurement (the median is printed), after one warm-up.")
+    var repeats: Int = 5
+
+    @Option(help: "Worker threads (default: all cores).")
+    var threads: Int = ComputeContext.availableCores
+
+    func validate() throws {
+        if batch < 2 { throw ValidationError("--batch must be at least 2, got \(batch)") }
+        if EncoderKind(rawValue: encoder) == nil {
+            throw ValidationError("--encoder must be one of \(EncoderKind.allCases.map(\.rawValue).joined(separator: ", ")), got \(encoder)")
+        }
+        if parsedInput == nil { throw ValidationError("--input must look like 1x28x28 (positive C, H, W), got \(input)") }
+        if groups < 1 || batch % groups != 0 {
+            throw ValidationError("--groups must divide --batch \(batch), got \(groups)")
+        }
+        if repeats < 1 { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
+        if threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
+    var parsedInput: (Int, Int, Int)? {
+        let parts = input.lowercased().split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 3, parts.allSatisfy({ $0 > 0 }) else { return nil }
+        return (parts[0], parts[1], parts[2])
+    }
+
+    func run() throws {
+        guard let kind = EncoderKind(rawValue: encoder), let (c, h, w) = parsedInput else { return }
+        configureBLASSingleThreaded()
+        let spec = ModelSpec(encoder: kind, head: .mlp, inputChannels: c, inputHeight: h, inputWidth: w)
+        let context = ComputeContext(threads: threads)
+        let timings = benchmarkLayers(spec: spec, batch: batch, groups: groups, repeats: repeats, context: context)
+        for t in timings {
+            let gflops = t.gigaflopsPerSecond.map { String(format: "%.1f", $0) } ?? "null"
+            print(#"{"bench":"layer","name":"\#(t.name)","kind":"\#(t.kind)","batch":\#(batch),"threads":\#(threads),"# +
+                  #""fwd_ms":\#(String(format: "%.3f", t.forwardMilliseconds)),"bwd_ms":\#(String(format: "%.3f", t.backwardMilliseconds)),"# +
+                  #""gflop":\#(String(format: "%.3f", t.flops / 1e9)),"gflops":\#(gflops),"blas_core":"\#(blasCoreName())"}"#)
+        }
+    }
+}

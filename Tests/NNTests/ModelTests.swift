@@ -1,0 +1,158 @@
+// The whole encoder + head: forward against the Double twin, backward against finite differences of it
+// (train mode with split-BN, and eval mode), parameter traversal, determinism across thread counts, and a loss
+// that falls on a tiny problem.
+import Testing
+import SeededRandom
+@testable import NN
+
+/// A tiny model for gradient checks: widths 2-3-3-4 on 1×8×8 (the test-only width override).
+func tinySpec(head: HeadKind, channels: Int = 1) -> ModelSpec {
+    var spec = ModelSpec(encoder: .convnetXS, head: head, inputChannels: channels, inputHeight: 8, inputWidth: 8,
+                         projectionDim: 3)
+    spec.widthsOverride = [2, 3, 3, 4]
+    return spec
+}
+
+@Test(arguments: [(HeadKind.mlp, false), (.linear, false), (.mlp, true)])
+func wholeModelBackwardMatchesFiniteDifferences(head: HeadKind, eval: Bool) {
+    var gen = SeededGenerator(seed: 21)
+    var model = Model(spec: tinySpec(head: head, channels: 2), generator: &gen)
+    // Non-trivial BN affine parameters and running statistics so every path matters.
+    for stage in 0..<4 {
+        model.parameters[3 * stage + 1].storage = model.parameters[3 * stage + 1].storage.map { _ in Float(1 + 0.3 * gen.normal()) }
+        model.parameters[3 * stage + 2].storage = model.parameters[3 * stage + 2].storage.map { _ in Float(0.2 * gen.normal()) }
+        model.buffers[2 * stage].storage = model.buffers[2 * stage].storage.map { _ in Float(0.1 * gen.normal()) }
+        model.buffers[2 * stage + 1].storage = model.buffers[2 * stage + 1].storage.map { _ in Float(0.5 + gen.nextDouble()) }
+    }
+    let B = 4, G = 2
+    let x = randomArray(B * 2 * 64, &gen)
+    let r = randomArray(B * 3, &gen)
+    let p = model.parameters.map { doubles($0.storage) }
+    let before = model.buffers
+    let reference = referenceModel(model, parameters: p, input: x, batch: B, groups: G, eval: eval)
+    let output = model.forward(Tensor(shape: [B, 2, 8, 8], storage: floats(x)), mode: eval ? .eval : .train(groups: G),
+                               context: ComputeContext(threads: 2))
+    expectClose(output.features.storage, reference.features, tolerance: 1e-5, "features")
+    expectClose(output.projection.storage, reference.projection, tolerance: 1e-5, "projection")
+    #expect((model.buffers == before) == eval, "running statistics change in train mode only")
+    let gradients = model.backward(dProjection: Tensor(shape: [B, 3], storage: floats(r)), cache: output.cache,
+                                   context: ComputeContext(threads: 2))
+    #expect(gradients.map(\.shape) == model.parameters.map(\.shape))
+    var frozen = model
+    frozen.buffers = before
+    for (i, name) in model.parameterNames.enumerated() {
+        let numeric = numericGradient(p[i]) { value in
+            var q = p
+            q[i] = value
+            return dot(referenceModel(frozen, parameters: q, input: x, batch: B, groups: G, eval: eval).projection, r)
+        }
+        expectClose(gradients[i].storage, numeric, tolerance: 2e-3, name)
+    }
+}
+
+@Test func parameterTraversalHasAFixedOrderAndNames() {
+    var gen = SeededGenerator(seed: 1)
+    let model = Model(spec: ModelSpec(), generator: &gen)
+    #expect(model.spec.featureDim == 256)
+    #expect(model.parameterNames == [
+        "conv1.weight", "bn1.gamma", "bn1.beta", "conv2.weight", "bn2.gamma", "bn2.beta",
+        "conv3.weight", "bn3.gamma", "bn3.beta", "conv4.weight", "bn4.gamma", "bn4.beta",
+        "head.fc1.weight", "head.fc1.bias", "head.fc2.weight", "head.fc2.bias",
+    ])
+    #expect(model.parameters.map(\.shape) == [
+        [32, 1, 3, 3], [32], [32], [64, 32, 3, 3], [64], [64], [128, 64, 3, 3], [128], [128],
+        [256, 128, 3, 3], [256], [256], [256, 256], [256], [128, 256], [128],
+    ])
+    #expect(model.bufferNames.count == 8 && model.buffers.map(\.shape) == model.bufferShapes)
+    var gen2 = SeededGenerator(seed: 2)
+    let xs = Model(spec: ModelSpec(encoder: .convnetXS, head: .linear, inputChannels: 3, inputHeight: 32, inputWidth: 32),
+                   generator: &gen2)
+    #expect(xs.spec.featureDim == 128)
+    #expect(xs.parameterNames.suffix(2) == ["head.fc.weight", "head.fc.bias"])
+    #expect(xs.parameters[0].shape == [16, 3, 3, 3] && xs.parameters[12].shape == [128, 128])
+    #expect(xs.spec.stageSizes.map(\.height) == [32, 16, 8, 4])
+    #expect(ModelSpec().stageSizes.map(\.height) == [28, 14, 7, 4])
+}
+
+@Test func initialisationFollowsKaimingAndPyTorchUniform() {
+    var gen = SeededGenerator(seed: 3)
+    let model = Model(spec: ModelSpec(), generator: &gen)
+    // conv4: N(0, 2/(256·9)); 294 912 draws, so the sample std is within ~0.2 % of the target.
+    let w = doubles(model.parameters[9].storage)
+    let std = (w.map { $0 * $0 }.reduce(0, +) / Double(w.count)).squareRoot()
+    #expect(abs(std / (2.0 / (256 * 9)).squareRoot() - 1) < 0.01)
+    let bound = 1 / Float(256).squareRoot()
+    #expect(model.parameters[12].storage.allSatisfy { abs($0) <= bound })
+    #expect(model.parameters[12].storage.max()! > 0.95 * bound)
+    #expect(model.parameters[1].storage.allSatisfy { $0 == 1 } && model.parameters[2].storage.allSatisfy { $0 == 0 })
+    #expect(model.buffers[1].storage.allSatisfy { $0 == 1 })
+}
+
+/// N SGD steps of a small convnet-xs with a fixed random objective; returns all parameter and buffer bytes.
+func trainedBytes(threads: Int, steps: Int = 3) -> [Float] {
+    var gen = SeededGenerator(seed: 99)
+    var spec = ModelSpec(encoder: .convnetXS, head: .mlp, inputChannels: 1, inputHeight: 12, inputWidth: 12)
+    spec.projectionDim = 16
+    var model = Model(spec: spec, generator: &gen)
+    var sgd = SGD(learningRate: 0.1, momentum: 0.9, weightDecay: 5e-4)
+    let context = ComputeContext(threads: threads)
+    let B = 24
+    for _ in 0..<steps {
+        let x = Tensor(shape: [B, 1, 12, 12], storage: (0..<(B * 144)).map { _ in Float(gen.normal()) })
+        let r = Tensor(shape: [B, 16], storage: (0..<(B * 16)).map { _ in Float(gen.normal()) })
+        let out = model.forward(x, mode: .train(groups: 4), context: context)
+        let g = model.backward(dProjection: r, cache: out.cache, context: context)
+        sgd.step(parameters: &model.parameters, gradients: g, learningRate: 0.1)
+    }
+    let h = model.features(Tensor(shape: [5, 1, 12, 12], storage: (0..<720).map { _ in Float(gen.normal()) }),
+                           context: context, chunkSize: 2)
+    return model.parameters.flatMap(\.storage) + model.buffers.flatMap(\.storage) + sgd.state.flatMap(\.storage) + h.storage
+}
+
+@Test func sameSeedGivesIdenticalBytesWhateverTheThreadCount() {
+    let one = trainedBytes(threads: 1)
+    let two = trainedBytes(threads: 2)
+    let three = trainedBytes(threads: 3)
+    #expect(one.map(\.bitPattern) == two.map(\.bitPattern))
+    #expect(one.map(\.bitPattern) == three.map(\.bitPattern))
+    #expect(one.allSatisfy { $0.isFinite })
+}
+
+@Test func featuresAreTheEvalForwardInChunks() {
+    var gen = SeededGenerator(seed: 5)
+    var model = Model(spec: tinySpec(head: .mlp), generator: &gen)
+    let x = Tensor(shape: [5, 1, 8, 8], storage: (0..<320).map { _ in Float(gen.normal()) })
+    let context = ComputeContext(threads: 2)
+    _ = model.forward(x, mode: .train(groups: 1), context: context)   // moves the running statistics
+    let whole = model.forward(x, mode: .eval, context: context).features
+    let chunked = model.features(x, context: context, chunkSize: 2)
+    #expect(chunked.shape == [5, 4])
+    expectClose(chunked.storage, doubles(whole.storage), tolerance: 1e-6, "chunked features")
+}
+
+@Test func lossFallsOnATinyClassificationProblem() {
+    // Two classes: bright top half vs bright bottom half, plus noise. The projection is used as logits.
+    var gen = SeededGenerator(seed: 8)
+    var spec = tinySpec(head: .mlp)
+    spec.projectionDim = 2
+    var model = Model(spec: spec, generator: &gen)
+    var sgd = SGD(learningRate: 0.05, momentum: 0.9)
+    let context = ComputeContext(threads: 2)
+    let B = 16
+    var losses: [Double] = []
+    for _ in 0..<40 {
+        var pixels: [Float] = [], labels: [Int] = []
+        for _ in 0..<B {
+            let label = gen.int(below: 2)
+            labels.append(label)
+            for row in 0..<8 { for _ in 0..<8 { pixels.append(Float((row < 4) == (label == 0) ? 1 : 0) + Float(0.3 * gen.normal())) } }
+        }
+        let out = model.forward(Tensor(shape: [B, 1, 8, 8], storage: pixels), mode: .train(groups: 2), context: context)
+        let (loss, d) = softmaxCrossEntropy(logits: out.projection, labels: labels)
+        losses.append(loss)
+        sgd.step(parameters: &model.parameters, gradients: model.backward(dProjection: d, cache: out.cache, context: context),
+                 learningRate: 0.05)
+    }
+    let first = losses.prefix(5).reduce(0, +) / 5, last = losses.suffix(5).reduce(0, +) / 5
+    #expect(last < 0.5 * first, "loss went from \(first) to \(last)")
+}
