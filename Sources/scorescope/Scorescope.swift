@@ -15,6 +15,6 @@ struct Scorescope: AsyncParsableCommand {
         momentum; and draw publication figures.
         """,
         version: scorescopeVersion,
-        subcommands: [Bench.self]
+        subcommands: [Bench.self, DataCommand.self]
     )
 }
