@@ -99,6 +99,25 @@ public struct FeatureTransformOptions: Codable, Sendable, Equatable {
         self.queueMode = queueMode
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case positive, negative, alphaPositive, alphaNegative, distribution, granularity, renormalize, startEpoch, queueMode
+    }
+
+    /// Decodes options; every missing key takes its default (so `{"positive": "extrapolate"}` is valid).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        positive = try c.decodeIfPresent(PositiveMode.self, forKey: .positive) ?? positive
+        negative = try c.decodeIfPresent(NegativeMode.self, forKey: .negative) ?? negative
+        alphaPositive = try c.decodeIfPresent(Double.self, forKey: .alphaPositive) ?? alphaPositive
+        alphaNegative = try c.decodeIfPresent(Double.self, forKey: .alphaNegative) ?? alphaNegative
+        distribution = try c.decodeIfPresent(Distribution.self, forKey: .distribution) ?? distribution
+        granularity = try c.decodeIfPresent(Granularity.self, forKey: .granularity) ?? granularity
+        renormalize = try c.decodeIfPresent(Renormalization.self, forKey: .renormalize) ?? renormalize
+        startEpoch = try c.decodeIfPresent(Int.self, forKey: .startEpoch) ?? startEpoch
+        queueMode = try c.decodeIfPresent(QueueMode.self, forKey: .queueMode) ?? queueMode
+    }
+
     /// Both transformations off.
     public static let off = FeatureTransformOptions()
 

@@ -1,6 +1,0 @@
-import Testing
-@testable import Experiments
-
-@Test func moduleNameIsStable() {
-    #expect(ExperimentsModule.name == "Experiments")
-}
