@@ -1,6 +1,0 @@
-import Testing
-@testable import Data
-
-@Test func moduleNameIsStable() {
-    #expect(DataModule.name == "Data")
-}
