@@ -305,6 +305,24 @@ extension TrainConfig {
         }
     }
 
+    /// The first leaf (dotted key, JSON text) of `patch` that fails to decode on its own.
+    static func firstFailingLeaf(of patch: JSONValue) -> (key: String, value: String)? {
+        var leaves: [([String], JSONValue)] = []
+        func walk(_ v: JSONValue, _ path: [String]) {
+            if case .object(let o) = v { for (k, child) in o.sorted(by: { $0.key < $1.key }) { walk(child, path + [k]) } }
+            else { leaves.append((path, v)) }
+        }
+        walk(patch, [])
+        for (path, leaf) in leaves {
+            let alone = JSONValue.object([:]).setting(path[...], to: leaf)
+            if (try? alone.decode(TrainConfig.self)) == nil {
+                let text = (try? String(decoding: JSONEncoder().encode(leaf), as: UTF8.self)) ?? "?"
+                return (path.joined(separator: "."), text)
+            }
+        }
+        return nil
+    }
+
     /// Decodes a patch, turning Swift's decoding errors into messages that name the key.
     static func decodeReporting(_ patch: JSONValue) throws -> TrainConfig {
         do {
@@ -317,6 +335,12 @@ extension TrainConfig {
             case let .keyNotFound(key, context): (path, detail) = (context.codingPath + [key], "this key to be present")
             case let .dataCorrupted(context): (path, detail) = (context.codingPath, context.debugDescription)
             @unknown default: (path, detail) = ([], "\(error)")
+            }
+            if path.isEmpty, let culprit = firstFailingLeaf(of: patch) {
+                // Foundation reports numbers that do not fit the key's type (12.5 for an Int, −1 for the seed)
+                // without a coding path: find the key by decoding each leaf alone.
+                throw TrainConfigError.badValue(key: culprit.key, value: culprit.value,
+                                                expected: "a whole number within the key's range (counts and the seed are ≥ 0)")
             }
             let key = path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
             var value = patch

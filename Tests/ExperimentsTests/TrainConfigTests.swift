@@ -71,7 +71,8 @@ private func message(_ body: () throws -> Void) -> String? {
     let encoder = message { _ = try TrainConfig.resolve(overrides: ["model.encoder=resnet50"]) }
     #expect(encoder?.contains("model.encoder") == true && encoder?.contains("convnet-s, convnet-xs") == true)
     let integer = message { _ = try TrainConfig.resolve(overrides: ["batchSize=12.5"]) }
-    #expect(integer?.contains("batchSize") == true)
+    #expect(integer?.contains("'batchSize': '12.5' is not valid; expected a whole number") == true, "\(integer ?? "")")
+    #expect(message { _ = try TrainConfig.resolve(overrides: ["seed=-1"]) }?.contains("'seed': '-1'") == true)
     #expect(message { _ = try TrainConfig.resolve(overrides: ["ft.queueMode=both"]) }?.contains("replace, union") == true)
 }
 
