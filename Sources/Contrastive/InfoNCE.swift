@@ -17,9 +17,6 @@
 // the encoder output (done by the caller with NN's l2Normalize).
 import NN
 import SeededRandom
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Loss, accuracy, gradient and scores of one InfoNCE step.
 public struct InfoNCEResult: Sendable {
@@ -175,27 +172,16 @@ public struct InfoNCE: Sendable {
                 // Softmax over [posFT, scores]/τ; dScores = (p − onehot)/(B·τ) into the arena.
                 let dScores = wp + oGrad, dPos = wp + oGradPos
                 let invTau = 1 / tau
-                let scale = 1 / (Double(B) * Double(tau))
+                let scale = 1 / (Double(B) * Double(tau))        // d loss / d score = (p − onehot) / (B·τ)
                 var lossSum = 0.0, hits = 0
                 for i in rows {
-                    let row = scores + i * N, dRow = dScores + i * N
-                    var maxNeg = -Float.infinity
-                    for j in 0..<N { maxNeg = max(maxNeg, row[j]) }
                     let p0 = posFT[i]
-                    if p0 >= maxNeg { hits += 1 }
-                    let top = max(p0, maxNeg)
-                    var sum = 0.0
-                    for j in 0..<N {
-                        let e = expf((row[j] - top) * invTau)
-                        dRow[j] = e
-                        sum += Double(e)
-                    }
-                    let e0 = Double(expf((p0 - top) * invTau))
-                    sum += e0
-                    lossSum += _logDouble(sum) - Double((p0 - top) * invTau)
-                    let rowScale = Float(scale / sum)
-                    for j in 0..<N { dRow[j] *= rowScale }
-                    dPos[i] = Float((e0 / sum - 1) * scale)
+                    let (term, hit, positiveGradient) = softmaxCrossEntropyRow(
+                        negatives: scores + i * N, count: N, positive: p0, inverseTemperature: invTau,
+                        scale: scale, gradient: dScores + i * N)
+                    lossSum += term
+                    if hit { hits += 1 }
+                    dPos[i] = positiveGradient
                 }
                 lossOut.pointer[c] = lossSum
                 hitOut.pointer[c] = hits
@@ -293,98 +279,5 @@ public struct InfoNCE: Sendable {
             }
         }
         return (qh, kh)
-    }
-}
-
-// MARK: - Row kernels (legend above: D = dimension; λ layout per granularity: batch [0], sample [row], element [row·D + d])
-
-@inline(__always)
-func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-    var s: Float = 0
-    for i in 0..<n { s += a[i] * b[i] }
-    return s
-}
-
-@inline(__always)
-private func _logDouble(_ x: Double) -> Double { log(x) }
-
-/// ẑ_q = λ q + (1−λ) k, ẑ_k = λ k + (1−λ) q for row i, optionally scaled to unit length; stores the norms
-/// before scaling (1 when not renormalised) for the backward.
-@inline(__always)
-func transformPositiveRow(_ i: Int, D: Int, query: UnsafePointer<Float>, key: UnsafePointer<Float>,
-                          lambdas: UnsafePointer<Float>, granularity: FeatureTransformOptions.Granularity,
-                          renormalize: Bool, queryOut: UnsafeMutablePointer<Float>, keyOut: UnsafeMutablePointer<Float>,
-                          queryNorm: UnsafeMutablePointer<Float>, keyNorm: UnsafeMutablePointer<Float>) {
-    if granularity == .element {
-        let l = lambdas + i * D
-        for d in 0..<D {
-            queryOut[d] = l[d] * query[d] + (1 - l[d]) * key[d]
-            keyOut[d] = l[d] * key[d] + (1 - l[d]) * query[d]
-        }
-    } else {
-        let l = granularity == .batch ? lambdas[0] : lambdas[i]
-        for d in 0..<D {
-            queryOut[d] = l * query[d] + (1 - l) * key[d]
-            keyOut[d] = l * key[d] + (1 - l) * query[d]
-        }
-    }
-    if renormalize {
-        let nq = max(dotProduct(queryOut, queryOut, D).squareRoot(), 1e-12)
-        let nk = max(dotProduct(keyOut, keyOut, D).squareRoot(), 1e-12)
-        let iq = 1 / nq, ik = 1 / nk
-        for d in 0..<D { queryOut[d] *= iq; keyOut[d] *= ik }
-        queryNorm.pointee = nq
-        keyNorm.pointee = nk
-    } else {
-        queryNorm.pointee = 1
-        keyNorm.pointee = 1
-    }
-}
-
-/// Backward of `transformPositiveRow` for row i: on entry `dQueryHat` holds dL/dẑ_q (complete); dL/dẑ_k is
-/// dPositive·ẑ_q (ẑ_k only enters the positive score). On exit `dQueryHat` holds dL/dz_q.
-@inline(__always)
-func positiveRowBackward(_ i: Int, D: Int, dQueryHat: UnsafeMutablePointer<Float>, dPositive: Float,
-                         queryHat: UnsafePointer<Float>, keyHat: UnsafePointer<Float>,
-                         queryNorm: Float, keyNorm: Float, renormalize: Bool,
-                         lambdas: UnsafePointer<Float>, granularity: FeatureTransformOptions.Granularity) {
-    // Through the renormalisation y = x/|x|: dx = (dy − y (y·dy)) / |x|.
-    var qDot: Float = 0, kDot: Float = 0
-    if renormalize {
-        qDot = dotProduct(queryHat, UnsafePointer(dQueryHat), D)
-        kDot = dPositive * dotProduct(keyHat, queryHat, D)          // y_k · dy_k with dy_k = dPositive·ẑ_q
-    }
-    let iq = 1 / queryNorm, ik = 1 / keyNorm
-    let lBase: UnsafePointer<Float> = granularity == .element ? lambdas + i * D : lambdas + (granularity == .batch ? 0 : i)
-    let lStride = granularity == .element ? 1 : 0
-    for d in 0..<D {
-        var dqx = dQueryHat[d], dkx = dPositive * queryHat[d]
-        if renormalize {
-            dqx = (dqx - queryHat[d] * qDot) * iq
-            dkx = (dkx - keyHat[d] * kDot) * ik
-        }
-        let l = lBase[d * lStride]
-        dQueryHat[d] = l * dqx + (1 - l) * dkx
-    }
-}
-
-/// n̂_j = λ n_j + (1−λ) n_π(j) for the queue rows in `rows`, optionally scaled to unit length.
-@inline(__always)
-func mixNegatives(rows: Range<Int>, D: Int, queue: UnsafePointer<Float>, permutation: UnsafePointer<Int>,
-                  lambdas: UnsafePointer<Float>, granularity: FeatureTransformOptions.Granularity,
-                  renormalize: Bool, output: UnsafeMutablePointer<Float>) {
-    for j in rows {
-        let a = queue + j * D, b = queue + permutation[j] * D, o = output + j * D
-        if granularity == .element {
-            let l = lambdas + j * D
-            for d in 0..<D { o[d] = l[d] * a[d] + (1 - l[d]) * b[d] }
-        } else {
-            let l = granularity == .batch ? lambdas[0] : lambdas[j]
-            for d in 0..<D { o[d] = l * a[d] + (1 - l) * b[d] }
-        }
-        if renormalize {
-            let inv = 1 / max(dotProduct(UnsafePointer(o), UnsafePointer(o), D).squareRoot(), 1e-12)
-            for d in 0..<D { o[d] *= inv }
-        }
     }
 }
