@@ -55,8 +55,9 @@ public struct GeometrySample: Sendable, Equatable {
     public var queries: [Float], keys: [Float], transformedQueries: [Float], transformedKeys: [Float]
     /// R×D queue rows (before this step's enqueue) and their mixed versions n̂ (= the rows when negatives are off).
     public var queueRows: [Float], mixedQueueRows: [Float]
-    /// π(j) for the sampled rows (empty when negatives are untransformed).
-    public var partners: [Int]
+    /// π(j) for the sampled rows, and the partner rows n_π(j) (R×D) mixed into them (both empty when negatives
+    /// are untransformed).
+    public var partners: [Int], partnerRows: [Float]
     /// D.
     public var dimension: Int
 }
@@ -225,11 +226,13 @@ public struct MoCoLearner: Sendable {
         let D = queue.dimension, Q = min(Self.sampleQueries, queries.batch), R = min(Self.sampleQueueRows, queue.capacity)
         let transformed = InfoNCE.transformedPositives(queries: queries, keys: keys, draws: draws)
         let mixed = InfoNCE.mixedNegatives(queue: queue, draws: draws)
+        let partners = draws.transformsNegatives ? Array(draws.negativePermutation[0..<R]) : []
         return GeometrySample(queries: Array(queries.storage[0..<(Q * D)]), keys: Array(keys.storage[0..<(Q * D)]),
                               transformedQueries: Array(transformed.queries.storage[0..<(Q * D)]),
                               transformedKeys: Array(transformed.keys.storage[0..<(Q * D)]),
                               queueRows: Array(queue.keys[0..<(R * D)]), mixedQueueRows: Array(mixed[0..<(R * D)]),
-                              partners: draws.transformsNegatives ? Array(draws.negativePermutation[0..<R]) : [],
+                              partners: partners,
+                              partnerRows: partners.flatMap { queue.keys[($0 * D)..<($0 * D + D)] },
                               dimension: D)
     }
 }

@@ -238,6 +238,15 @@ func theQueueReceivesTheUntransformedKeys(shuffleKeys: Bool) {
     let D = 16, lambda = r.scores.draws.positiveLambdas[0]
     #expect(sample.queries.count == 8 * D && sample.queueRows.count == 16 * D && sample.partners.count == 16)
     #expect(sample.queueRows == Array(queueBefore.keys[0..<(16 * D)]))
+    let mu = r.scores.draws.negativeLambdas[0]
+    for j in 0..<16 {
+        let partner = sample.partners[j]
+        #expect(Array(sample.partnerRows[(j * D)..<(j * D + D)]) == Array(queueBefore.keys[(partner * D)..<(partner * D + D)]))
+        for d in 0..<D {
+            let expected = mu * sample.queueRows[j * D + d] + (1 - mu) * sample.partnerRows[j * D + d]
+            #expect(abs(sample.mixedQueueRows[j * D + d] - expected) < 1e-6)
+        }
+    }
     for i in 0..<(8 * D) {
         #expect(abs(sample.transformedQueries[i] - (lambda * sample.queries[i] + (1 - lambda) * sample.keys[i])) < 1e-6)
     }
