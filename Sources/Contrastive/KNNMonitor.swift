@@ -18,6 +18,7 @@ public struct ClassifierAccuracy: Sendable, Equatable, Codable {
     /// Fraction of test items whose label is among the 5 best classes (1 when there are ≤ 5 classes).
     public var top5: Double
 
+    /// An accuracy pair (both in [0, 1]).
     public init(top1: Double, top5: Double) {
         self.top1 = top1
         self.top5 = top5

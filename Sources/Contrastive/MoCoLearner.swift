@@ -4,9 +4,10 @@
 // parameters, enqueue of the untransformed keys. Returns the loss, accuracy, gradient norm and the step's
 // scores for the recorder.
 //
-// Randomness: the learner derives its streams from the generator it is given (stream 1: model init, 2: queue
-// init, 3: FT draws, 4: key shuffles) and checkpoints the live states, so a resumed learner continues with
-// the same bytes. Threads never change a result.
+// Randomness: the learner derives its streams from the seed of the generator it is given, under its own
+// namespace (stream `MoCoLearner.streamNamespace`, then 1: model init, 2: queue init, 3: FT draws, 4: key
+// shuffles), so they never coincide with streams other modules derive from the same seed; it checkpoints the
+// live states, so a resumed learner continues with the same bytes. Threads never change a result.
 // Deliberately not here: data loading/augmentation, learning-rate and momentum schedules (the caller passes
 // the values for each step), recording, divergence policy (the caller decides; a non-finite loss leaves the
 // learner unchanged).
@@ -118,21 +119,26 @@ public struct MoCoLearner: Sendable {
     /// Number of queries and queue rows in a geometry sample.
     public static let sampleQueries = 8, sampleQueueRows = 16
 
-    /// A fresh learner: f_q initialised from stream 1 of `generator`, f_k a copy of f_q, the queue random unit
-    /// rows from stream 2, FT draws from stream 3, key shuffles from stream 4. `generator` itself is not advanced.
+    /// The stream id under which the learner's own streams live (ASCII "MoCo").
+    public static let streamNamespace: UInt64 = 0x4D6F_436F
+
+    /// A fresh learner: with r = generator.stream(streamNamespace), f_q is initialised from r.stream(1), f_k is a
+    /// copy of f_q, the queue holds random unit rows from r.stream(2), FT draws come from r.stream(3) and key
+    /// shuffles from r.stream(4). Only the generator's seed matters; it is not advanced.
     public init(configuration: MoCoConfiguration, generator: SeededGenerator) {
         precondition(configuration.queueSize > 0 && configuration.temperature > 0 && configuration.batchNormGroups > 0,
                      "MoCoLearner: queue size \(configuration.queueSize), τ \(configuration.temperature), BN groups \(configuration.batchNormGroups)")
         self.configuration = configuration
-        var initGenerator = generator.stream(1)
+        let root = generator.stream(Self.streamNamespace)
+        var initGenerator = root.stream(1)
         query = Model(spec: configuration.model, generator: &initGenerator)
         key = query
         optimizer = SGD(learningRate: 0, momentum: configuration.sgdMomentum, weightDecay: configuration.weightDecay)
-        var queueGenerator = generator.stream(2)
+        var queueGenerator = root.stream(2)
         queue = KeyQueue(capacity: configuration.queueSize, dimension: configuration.model.projectionDim,
                          generator: &queueGenerator)
-        transformGenerator = generator.stream(3)
-        shuffleGenerator = generator.stream(4)
+        transformGenerator = root.stream(3)
+        shuffleGenerator = root.stream(4)
         stepCount = 0
         infoNCE = InfoNCE(temperature: configuration.temperature)
     }

@@ -59,24 +59,26 @@ private func batch(_ step: Int, size: Int, images: TinyImages) -> (Tensor, Tenso
     return images.views(indices, &g)
 }
 
-/// MoCo's training loss is not monotone (the queue fills with ever harder keys), so the test compares the mean
-/// of steps 3–7 (queue already full of real keys) with that of steps 25–29. Measured drops with this setting:
-/// 0.43, 0.26, 0.49 for three learner seeds; the bound asks for 0.15.
+/// MoCo's training loss is not monotone (the queue fills with ever harder keys) and a 32-image batch is noisy,
+/// so the test compares the mean of steps 2–9 (queue already full of real keys) with that of steps 22–29.
+/// Measured drops with this setting (B 32, K 64, lr 0.02, m 0.9) for learner seeds 2…7: 0.48, 0.52, 0.30, 0.84,
+/// 0.57, 0.65; the bound asks for 0.15.
 @Test func lossFallsOverThirtySteps() {
     let images = TinyImages(count: 1024, seed: 1)
     var configuration = tinyConfiguration()
     configuration.model.widthsOverride = [8, 8, 16, 32]
+    configuration.queueSize = 64
     var learner = MoCoLearner(configuration: configuration, generator: SeededGenerator(seed: 2))
     var losses: [Double] = []
     for step in 0..<30 {
         var g = SeededGenerator(seed: 1200 + UInt64(step))
-        let (q, k) = images.views(Array(g.permutation(images.count).prefix(16)), &g)
-        let r = learner.step(queryImages: q, keyImages: k, learningRate: 0.05, momentum: 0.9, epoch: 0,
+        let (q, k) = images.views(Array(g.permutation(images.count).prefix(32)), &g)
+        let r = learner.step(queryImages: q, keyImages: k, learningRate: 0.02, momentum: 0.9, epoch: 0,
                              context: ComputeContext(threads: 1))
         losses.append(r.loss)
         #expect(r.loss.isFinite && r.gradientNorm.isFinite && r.gradientNorm > 0)
     }
-    let first = losses[3..<8].reduce(0, +) / 5, last = losses[25..<30].reduce(0, +) / 5
+    let first = losses[2..<10].reduce(0, +) / 8, last = losses[22..<30].reduce(0, +) / 8
     #expect(last < first - 0.15, "first \(first), last \(last): \(losses)")
     #expect(learner.stepCount == 30)
 }
