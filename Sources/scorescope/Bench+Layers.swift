@@ -55,9 +55,13 @@ struct BenchLayers: ParsableCommand {
         let timings = benchmarkLayers(spec: spec, batch: batch, groups: groups, repeats: repeats, context: context)
         for t in timings {
             let gflops = t.gigaflopsPerSecond.map { String(format: "%.1f", $0) } ?? "null"
+            let cpu = t.forwardCPUMilliseconds + t.backwardCPUMilliseconds
+            let perCore = t.flops > 0 && cpu > 0 ? String(format: "%.1f", t.flops / (cpu * 1e6)) : "null"
             print(#"{"bench":"layer","name":"\#(t.name)","kind":"\#(t.kind)","batch":\#(batch),"threads":\#(threads),"# +
                   #""fwd_ms":\#(String(format: "%.3f", t.forwardMilliseconds)),"bwd_ms":\#(String(format: "%.3f", t.backwardMilliseconds)),"# +
-                  #""gflop":\#(String(format: "%.3f", t.flops / 1e9)),"gflops":\#(gflops),"blas_core":"\#(blasCoreName())"}"#)
+                  #""fwd_cpu_ms":\#(String(format: "%.3f", t.forwardCPUMilliseconds)),"bwd_cpu_ms":\#(String(format: "%.3f", t.backwardCPUMilliseconds)),"# +
+                  #""gflop":\#(String(format: "%.3f", t.flops / 1e9)),"gflops":\#(gflops),"gflops_per_cpu_core":\#(perCore),"# +
+                  #""blas_core":"\#(blasCoreName())"}"#)
         }
     }
 }

@@ -1,0 +1,51 @@
+// TrainConfig+Presets: named sparse patches over the defaults. `full` is the defaults (architecture.md);
+// `smoke` and `quick` shrink data, model and epochs; the FT presets only set `ft.*`, so they combine with any
+// base (`--preset quick --preset ft-posneg`); alone they apply to the defaults.
+// Tuning `quick`: its size is set by the dataset limit, batch and epochs below; measured cost is in the
+// comment beside it.
+// Deliberately not here: sweeps over presets (the sweep definitions list configs of their own).
+
+extension TrainConfig {
+    /// Preset names in the order they are listed in help texts.
+    public static let presetNames = ["smoke", "quick", "full", "ft-none", "ft-pos", "ft-neg", "ft-posneg"]
+
+    /// The sparse JSON patch of each preset.
+    static let presetPatches: [String: JSONValue] = [
+        // Seconds, also in debug builds (tests): 256 synthetic 16×16 images, convnet-xs, 2 epochs of 8 steps.
+        // Measured: ~270 ms per step in a debug build on a loaded 2-core machine (release: ~10 ms).
+        "smoke": .object([
+            "dataset": .string("synthetic:256?size=16"),
+            "epochs": .int(2),
+            "batchSize": .int(32),
+            "queueSize": .int(128),
+            "bnGroups": .int(4),
+            "model": .object(["encoder": .string("convnet-xs")]),
+            "knn": .object(["k": .int(20)]),
+            "linearProbe": .object(["iterations": .int(20)]),
+            "sampleEvery": .int(4),
+        ]),
+        // Fashion-MNIST subset, convnet-xs: the run of momentum sweeps. Aim: ≤ ~2 min on 2 cores.
+        // Measured (release, CPU time, noisy machine): a B 256 convnet-xs step ≈ 190 ms CPU, so an epoch of
+        // 39 steps ≈ 7.5 s CPU plus ≈ 3 s for the kNN features of 20k images: 8 epochs ≈ 85 s CPU ≈ 45–60 s
+        // wall on 2 cores before data loading. Scale `epochs` (or the limit) to tune.
+        "quick": .object([
+            "dataset": .string("fashion-mnist?limit=10000"),
+            "epochs": .int(8),
+            "model": .object(["encoder": .string("convnet-xs")]),
+            "knn": .object(["every": .int(1)]),
+            "linearProbe": .object(["iterations": .int(100)]),
+            "sampleEvery": .int(50),
+        ]),
+        // The defaults of architecture.md: Fashion-MNIST, convnet-s, 50 epochs.
+        "full": .object([:]),
+        "ft-none": .object(["ft": .object(["positive": .string("none"), "negative": .string("none")])]),
+        "ft-pos": .object(["ft": .object(["positive": .string("extrapolate"), "negative": .string("none")])]),
+        "ft-neg": .object(["ft": .object(["positive": .string("none"), "negative": .string("interpolate")])]),
+        "ft-posneg": .object(["ft": .object(["positive": .string("extrapolate"), "negative": .string("interpolate")])]),
+    ]
+
+    /// The config of one preset (validated).
+    public static func preset(_ name: String) throws -> TrainConfig {
+        try resolve(presets: [name])
+    }
+}
