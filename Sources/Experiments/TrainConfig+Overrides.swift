@@ -42,20 +42,20 @@ public enum TrainConfigError: Error, Equatable, CustomStringConvertible, Localiz
 }
 
 /// A JSON value that keeps integers exact (seeds are UInt64).
-enum JSONValue: Codable, Equatable, Sendable {
+enum ConfigValue: Codable, Equatable, Sendable {
     case null, bool(Bool), int(Int64), uint(UInt64), double(Double), string(String)
-    case array([JSONValue]), object([String: JSONValue])
+    case array([ConfigValue]), object([String: ConfigValue])
 
     init(from decoder: Decoder) throws {
         if var a = try? decoder.unkeyedContainer() {
-            var items: [JSONValue] = []
-            while !a.isAtEnd { items.append(try a.decode(JSONValue.self)) }
+            var items: [ConfigValue] = []
+            while !a.isAtEnd { items.append(try a.decode(ConfigValue.self)) }
             self = .array(items)
             return
         }
         if let o = try? decoder.container(keyedBy: AnyKey.self) {
-            var items: [String: JSONValue] = [:]
-            for key in o.allKeys { items[key.stringValue] = try o.decode(JSONValue.self, forKey: key) }
+            var items: [String: ConfigValue] = [:]
+            for key in o.allKeys { items[key.stringValue] = try o.decode(ConfigValue.self, forKey: key) }
             self = .object(items)
             return
         }
@@ -92,13 +92,13 @@ enum JSONValue: Codable, Equatable, Sendable {
     }
 
     /// Parses JSON text.
-    static func parse(_ text: String) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Foundation.Data(text.utf8))
+    static func parse(_ text: String) throws -> ConfigValue {
+        try JSONDecoder().decode(ConfigValue.self, from: Foundation.Data(text.utf8))
     }
 
     /// The JSON form of any Encodable value.
-    static func encoding<T: Encodable>(_ value: T) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
+    static func encoding<T: Encodable>(_ value: T) throws -> ConfigValue {
+        try JSONDecoder().decode(ConfigValue.self, from: JSONEncoder().encode(value))
     }
 
     /// Decodes a value of type T from this JSON.
@@ -107,16 +107,16 @@ enum JSONValue: Codable, Equatable, Sendable {
     }
 
     /// `patch` merged over `self`: objects merge key by key, anything else is replaced.
-    func merged(with patch: JSONValue) -> JSONValue {
+    func merged(with patch: ConfigValue) -> ConfigValue {
         guard case .object(var base) = self, case .object(let top) = patch else { return patch }
         for (k, v) in top { base[k] = (base[k] ?? .object([:])).merged(with: v) }
         return .object(base)
     }
 
     /// `self` with `value` at `path` (creating objects on the way).
-    func setting(_ path: ArraySlice<String>, to value: JSONValue) -> JSONValue {
+    func setting(_ path: ArraySlice<String>, to value: ConfigValue) -> ConfigValue {
         guard let head = path.first else { return value }
-        var object: [String: JSONValue] = [:]
+        var object: [String: ConfigValue] = [:]
         if case .object(let o) = self { object = o }
         object[head] = (object[head] ?? .object([:])).setting(path.dropFirst(), to: value)
         return .object(object)
@@ -140,7 +140,7 @@ extension TrainConfig {
     /// Throws `TrainConfigError` naming the preset, file, key or value that is wrong.
     public static func resolve(presets: [String] = [], configFile: String? = nil,
                                overrides: [String] = []) throws -> TrainConfig {
-        var patch = JSONValue.object([:])
+        var patch = ConfigValue.object([:])
         for name in presets {
             guard let preset = presetPatches[name] else {
                 throw TrainConfigError.unknownPreset(name: name, available: presetNames)
@@ -152,8 +152,8 @@ extension TrainConfig {
             do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
                 throw TrainConfigError.unreadableFile(path: path, problem: "cannot be read (\(error.localizedDescription))")
             }
-            let file: JSONValue
-            do { file = try JSONValue.parse(text) } catch {
+            let file: ConfigValue
+            do { file = try ConfigValue.parse(text) } catch {
                 throw TrainConfigError.unreadableFile(path: path, problem: "is not valid JSON")
             }
             guard case .object = file else {
@@ -171,8 +171,8 @@ extension TrainConfig {
     /// Decodes a complete config as written by `jsonString()` (e.g. the resolved config of a run store), checking
     /// every key and validating it.
     public static func decode(json: String, origin: String = "stored config") throws -> TrainConfig {
-        let value: JSONValue
-        do { value = try JSONValue.parse(json) } catch {
+        let value: ConfigValue
+        do { value = try ConfigValue.parse(json) } catch {
             throw TrainConfigError.unreadableFile(path: origin, problem: "is not valid JSON")
         }
         try checkKeys(value, against: try schema(of: .object([:])), prefix: [], origin: origin)
@@ -191,9 +191,9 @@ extension TrainConfig {
 
     /// Every settable key as a dotted path, sorted (for help texts).
     public static var keyPaths: [String] {
-        guard let schema = try? JSONValue.encoding(TrainConfig()) else { return [] }
+        guard let schema = try? ConfigValue.encoding(TrainConfig()) else { return [] }
         var out: [String] = []
-        func walk(_ v: JSONValue, _ prefix: String) {
+        func walk(_ v: ConfigValue, _ prefix: String) {
             if case .object(let o) = v {
                 for (k, child) in o { walk(child, prefix.isEmpty ? k : "\(prefix).\(k)") }
             } else { out.append(prefix) }
@@ -219,12 +219,12 @@ extension TrainConfig {
     ]
 
     /// The full JSON form of the config `patch` describes (every key present): the reference for key checks.
-    static func schema(of patch: JSONValue) throws -> JSONValue {
-        try JSONValue.encoding(try decodeReporting(patch))
+    static func schema(of patch: ConfigValue) throws -> ConfigValue {
+        try ConfigValue.encoding(try decodeReporting(patch))
     }
 
     /// Applies one `key=value` override to `patch`.
-    static func applying(override text: String, to patch: JSONValue) throws -> JSONValue {
+    static func applying(override text: String, to patch: ConfigValue) throws -> ConfigValue {
         guard let equals = text.firstIndex(of: "=") else { throw TrainConfigError.malformedOverride(text) }
         let key = text[..<equals].trimmingCharacters(in: .whitespaces)
         let raw = text[text.index(after: equals)...].trimmingCharacters(in: .whitespaces)
@@ -251,7 +251,7 @@ extension TrainConfig {
     }
 
     /// Parses the text of an override for a key whose current value is `current`.
-    static func parseValue(_ raw: String, key: String, like current: JSONValue) throws -> JSONValue {
+    static func parseValue(_ raw: String, key: String, like current: ConfigValue) throws -> ConfigValue {
         func bad(_ expected: String) -> TrainConfigError { .badValue(key: key, value: raw, expected: expected) }
         switch current {
         case .bool:
@@ -267,7 +267,7 @@ extension TrainConfig {
             throw bad("a number")
         case .string:
             var text = raw
-            if text.count >= 2 && text.hasPrefix("\"") && text.hasSuffix("\""), case .string(let s)? = try? JSONValue.parse(text) {
+            if text.count >= 2 && text.hasPrefix("\"") && text.hasSuffix("\""), case .string(let s)? = try? ConfigValue.parse(text) {
                 text = s
             }
             if let allowed = enumeratedKeys[key], !allowed.contains(text) {
@@ -276,18 +276,18 @@ extension TrainConfig {
             return .string(text)
         case .array:
             let text = raw.hasPrefix("[") ? raw : "[\(raw)]"
-            guard let value = try? JSONValue.parse(text), case .array = value else {
+            guard let value = try? ConfigValue.parse(text), case .array = value else {
                 throw bad("a list such as [30, 40] or 30,40")
             }
             return value
         case .null, .object:
-            guard let value = try? JSONValue.parse(raw) else { throw bad("a JSON value") }
+            guard let value = try? ConfigValue.parse(raw) else { throw bad("a JSON value") }
             return value
         }
     }
 
     /// Checks that every key of `value` exists in `schema` (recursively), naming the first unknown one.
-    static func checkKeys(_ value: JSONValue, against schema: JSONValue, prefix: [String], origin: String) throws {
+    static func checkKeys(_ value: ConfigValue, against schema: ConfigValue, prefix: [String], origin: String) throws {
         guard case .object(let items) = value else { return }
         guard case .object(let known) = schema else {
             throw TrainConfigError.unknownKey(key: prefix.joined(separator: "."), origin: origin, known: [])
@@ -306,15 +306,15 @@ extension TrainConfig {
     }
 
     /// The first leaf (dotted key, JSON text) of `patch` that fails to decode on its own.
-    static func firstFailingLeaf(of patch: JSONValue) -> (key: String, value: String)? {
-        var leaves: [([String], JSONValue)] = []
-        func walk(_ v: JSONValue, _ path: [String]) {
+    static func firstFailingLeaf(of patch: ConfigValue) -> (key: String, value: String)? {
+        var leaves: [([String], ConfigValue)] = []
+        func walk(_ v: ConfigValue, _ path: [String]) {
             if case .object(let o) = v { for (k, child) in o.sorted(by: { $0.key < $1.key }) { walk(child, path + [k]) } }
             else { leaves.append((path, v)) }
         }
         walk(patch, [])
         for (path, leaf) in leaves {
-            let alone = JSONValue.object([:]).setting(path[...], to: leaf)
+            let alone = ConfigValue.object([:]).setting(path[...], to: leaf)
             if (try? alone.decode(TrainConfig.self)) == nil {
                 let text = (try? String(decoding: JSONEncoder().encode(leaf), as: UTF8.self)) ?? "?"
                 return (path.joined(separator: "."), text)
@@ -324,7 +324,7 @@ extension TrainConfig {
     }
 
     /// Decodes a patch, turning Swift's decoding errors into messages that name the key.
-    static func decodeReporting(_ patch: JSONValue) throws -> TrainConfig {
+    static func decodeReporting(_ patch: ConfigValue) throws -> TrainConfig {
         do {
             return try patch.decode(TrainConfig.self)
         } catch let error as DecodingError {

@@ -10,7 +10,7 @@ extension TrainConfig {
     public static let presetNames = ["smoke", "quick", "full", "ft-none", "ft-pos", "ft-neg", "ft-posneg"]
 
     /// The sparse JSON patch of each preset.
-    static let presetPatches: [String: JSONValue] = [
+    static let presetPatches: [String: ConfigValue] = [
         // Seconds, also in debug builds (tests): 256 synthetic 16×16 images, convnet-xs, 2 epochs of 8 steps.
         // Measured: ~270 ms per step in a debug build on a loaded 2-core machine (release: ~10 ms).
         "smoke": .object([
