@@ -47,6 +47,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public struct KNNConfig: Codable, Sendable, Equatable {
         /// Evaluate every this many epochs (and after the last); 0 = never. Default 1.
         public var every: Int = 1
+        /// Also evaluate the untrained encoder before the first step (recorded at step 0); default false.
+        public var atStart: Bool = false
         /// Neighbours; default 200.
         public var k: Int = 200
         /// Vote temperature t in exp(sim / t); default 0.1.
@@ -75,8 +77,12 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         public var transformedLower: Double = -3, transformedUpper: Double = 1.5
     }
 
-    /// Root of every random stream of the run; default 0.
+    /// Root of every random stream of the training itself (initialisation, epoch order, augmentation, FT draws,
+    /// key shuffles); default 0.
     public var seed: UInt64
+    /// Seed of the data: synthetic images, `?limit=` subsets and folder train/test splits; default 0. Kept apart
+    /// from `seed` so that runs with different seeds train and evaluate on the same images.
+    public var dataSeed: UInt64
     /// Dataset spec string (Data's grammar, e.g. "fashion-mnist?limit=10000", "synthetic:512?size=16");
     /// default "fashion-mnist".
     public var dataset: String
@@ -138,6 +144,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// The defaults stated above for `mocoVersion` (default v2).
     public init(mocoVersion: MoCoVersion = .v2) {
         seed = 0
+        dataSeed = 0
         dataset = "fashion-mnist"
         epochs = 50
         batchSize = 256
@@ -272,7 +279,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     // MARK: Lenient decoding (missing keys take their defaults; version-dependent ones follow mocoVersion)
 
     private enum CodingKeys: String, CodingKey {
-        case seed, dataset, epochs, batchSize, mocoVersion, model, queueSize, temperature, momentum, momentumSchedule
+        case seed, dataSeed, dataset, epochs, batchSize, mocoVersion, model, queueSize, temperature, momentum, momentumSchedule
         case lr, sgdMomentum, weightDecay, lrSchedule, warmupEpochs, lrMilestones, lrGamma, splitBN, bnGroups
         case shuffleKeys, augmentation, knn, linearProbe, histogram, sampleEvery, checkpointEvery, threads, ft
     }
@@ -282,6 +289,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         let version = try c.decodeIfPresent(MoCoVersion.self, forKey: .mocoVersion) ?? .v2
         self.init(mocoVersion: version)
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
+        dataSeed = try c.decodeIfPresent(UInt64.self, forKey: .dataSeed) ?? dataSeed
         dataset = try c.decodeIfPresent(String.self, forKey: .dataset) ?? dataset
         epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? epochs
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
@@ -321,12 +329,13 @@ extension TrainConfig.ModelConfig {
 }
 
 extension TrainConfig.KNNConfig {
-    private enum CodingKeys: String, CodingKey { case every, k, temperature }
+    private enum CodingKeys: String, CodingKey { case every, atStart, k, temperature }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init()
         every = try c.decodeIfPresent(Int.self, forKey: .every) ?? every
+        atStart = try c.decodeIfPresent(Bool.self, forKey: .atStart) ?? atStart
         k = try c.decodeIfPresent(Int.self, forKey: .k) ?? k
         temperature = try c.decodeIfPresent(Double.self, forKey: .temperature) ?? temperature
     }
