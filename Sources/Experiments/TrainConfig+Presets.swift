@@ -11,13 +11,13 @@ extension TrainConfig {
 
     /// One line per preset, for help texts.
     public static let presetSummaries: [String: String] = [
-        "smoke": "256 synthetic 16×16 images, convnet-xs, 2 epochs of 8 steps: seconds (tests)",
-        "quick": "Fashion-MNIST subset (10k), convnet-xs, 8 epochs: about 2 minutes on one core (release)",
-        "full": "the defaults: Fashion-MNIST, convnet-s, B 256, K 4096, m 0.99, lr 0.06 cosine, 50 epochs",
-        "ft-none": "no feature transformation (combine with a base: --preset quick --preset ft-none)",
-        "ft-pos": "positive extrapolation only (λ = 1 + Beta(2, 2))",
-        "ft-neg": "negative interpolation only (λ = Beta(1.6, 1.6), mixed queue replaces the queue)",
-        "ft-posneg": "both: the paper's recipe",
+        "smoke": "256 synthetic 16×16 images, convnet-xs, 16 steps (tests)",
+        "quick": "Fashion-MNIST 10k subset, convnet-xs, 8 epochs (~2 min)",
+        "full": "the defaults: Fashion-MNIST, convnet-s, 50 epochs",
+        "ft-none": "FT off (combine: --preset quick --preset ft-none)",
+        "ft-pos": "positive extrapolation only, λ = 1 + Beta(2, 2)",
+        "ft-neg": "negative interpolation only, λ = Beta(1.6, 1.6)",
+        "ft-posneg": "both (the paper's recipe)",
     ]
 
     /// The sparse JSON patch of each preset.

@@ -13,16 +13,18 @@ struct TrainCommand: ParsableCommand {
         Presets (--preset, repeatable, applied in order; later ones win):
         \(TrainConfig.presetNames.map { "  \($0.padding(toLength: 10, withPad: " ", startingAt: 0)) \(TrainConfig.presetSummaries[$0] ?? "")" }.joined(separator: "\n"))
 
-        The config is built from the defaults (= full), then each --preset, then --config FILE (a JSON object of
-        config keys), then each --set key=value in order. Keys are dotted paths; values are numbers, true/false,
-        names, or lists such as 30,40. Examples: --set momentum=0.9 --set ft.positive=extrapolate
+        The config is built from the defaults (= full), then each --preset, then --config FILE (a JSON object of \
+        config keys), then each --set key=value in order. Keys are dotted paths; values are numbers, true/false, \
+        names, or lists such as 30,40. Examples: --set momentum=0.9 --set ft.positive=extrapolate \
         --set knn.every=2 --set "dataset=fashion-mnist?limit=5000". Every key:
         \(TrainConfig.keyPaths.joined(separator: ", ")).
 
-        Running train again on the same --out folder resumes it from its checkpoint (same config required; with no
-        --preset/--config/--set the stored config is used); a finished run is left alone. SIGINT/SIGTERM write a
-        checkpoint and exit 0. Exit codes: 0 finished, interrupted or already finished; 1 error; \(TrainingExitCode.diverged) the loss
-        diverged (NaN/Inf).
+        Running train again on the same --out folder resumes it from its checkpoint (same config required; with \
+        no --preset/--config/--set the stored config is used); a finished run is left alone. SIGINT/SIGTERM write \
+        a checkpoint and exit 0.
+
+        Exit codes: 0 finished, interrupted (resumable) or already finished; 1 error; \(TrainingExitCode.diverged) \
+        the loss diverged (NaN/Inf).
         """
     )
 
