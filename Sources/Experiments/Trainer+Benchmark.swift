@@ -3,6 +3,9 @@
 // step's SQLite transaction in a temporary store. For `scorescope bench step`.
 // Deliberately not here: data loading (its prefetch overlaps the step) and evaluations (once per epoch).
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import NN
 import Contrastive
 import Recording
@@ -18,6 +21,16 @@ public struct TrainingStepBenchmark: Sendable {
     public var recordMilliseconds: Double
     /// The store transaction (steps row + histograms).
     public var databaseMilliseconds: Double
+    /// CPU time of the whole process per iteration (all threads): robust to other processes sharing the cores;
+    /// on an idle machine the wall time is about this divided by the threads.
+    public var cpuMillisecondsPerIteration: Double
+}
+
+/// CPU time of this process (all threads) in milliseconds.
+func processCPUMilliseconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) * 1e3 + Double(time.tv_nsec) / 1e6
 }
 
 /// Times `repeats` iterations (median) after `warmup` on the default model of architecture.md (convnet-s on
@@ -41,7 +54,9 @@ public func benchmarkTrainingStep(transform: FeatureTransformOptions = .off, bat
     defer { try? store.close() }
 
     var totals: [Double] = [], steps: [Double] = [], records: [Double] = [], databases: [Double] = []
+    var cpu: [Double] = []
     for iteration in 0..<(warmup + max(1, repeats)) {
+        let c0 = processCPUMilliseconds()
         let t0 = DispatchTime.now().uptimeNanoseconds
         let result = learner.step(queryImages: views[0], keyImages: views[1], learningRate: 0.01, momentum: 0.99,
                                   epoch: 0, context: context)
@@ -56,6 +71,7 @@ public func benchmarkTrainingStep(transform: FeatureTransformOptions = .off, bat
                                           lambdaInterpolation: summary.lambdaInterpolation, milliseconds: 0),
                          histograms: summary.histograms)
         let t3 = DispatchTime.now().uptimeNanoseconds
+        let c1 = processCPUMilliseconds()
         if !result.loss.isFinite {
             throw TrainerError.dataMismatch("bench step: the loss became \(result.loss) at iteration \(iteration + 1)")
         }
@@ -64,11 +80,13 @@ public func benchmarkTrainingStep(transform: FeatureTransformOptions = .off, bat
         steps.append(Double(t1 - t0) / 1e6)
         records.append(Double(t2 - t1) / 1e6)
         databases.append(Double(t3 - t2) / 1e6)
+        cpu.append(c1 - c0)
     }
     func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()
         return sorted.isEmpty ? .nan : sorted[sorted.count / 2]
     }
     return TrainingStepBenchmark(millisecondsPerIteration: median(totals), stepMilliseconds: median(steps),
-                                 recordMilliseconds: median(records), databaseMilliseconds: median(databases))
+                                 recordMilliseconds: median(records), databaseMilliseconds: median(databases),
+                                 cpuMillisecondsPerIteration: median(cpu))
 }
