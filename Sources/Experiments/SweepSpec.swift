@@ -213,6 +213,8 @@ extension SweepSpec {
         "momentum": "m", "queueSize": "K", "temperature": "t", "batchSize": "B", "lr": "lr", "epochs": "e",
         "ft.alphaPositive": "apos", "ft.alphaNegative": "aneg", "ft.startEpoch": "ftstart",
         "bnGroups": "G", "weightDecay": "wd",
+        "ft.positive": "pos-", "ft.negative": "neg-", "ft.queueMode": "", "ft.distribution": "",
+        "ft.granularity": "", "ft.renormalize": "renorm-", "mocoVersion": "moco", "model.encoder": "",
     ]
 
     /// `momentum` 0.99 → `m0.99`; `ft` "ft-posneg" → `ft-posneg`; `ft.queueMode` "union" → `queueMode-union`.
