@@ -53,6 +53,10 @@ struct BenchLayers: ParsableCommand {
     func run() throws {
         guard let kind = EncoderKind(rawValue: encoder), let (c, h, w) = parsedInput else { return }
         configureBLASSingleThreaded()
+        if blasCoreIsSlowFallback() {
+            FileHandle.standardError.write(Data(("warning: OpenBLAS picked the \(blasCoreName()) kernels (a fallback for an " +
+                "unrecognised CPU, ~15x slower); set OPENBLAS_CORETYPE=SkylakeX (AVX-512 Intel) or Haswell (AMD)\n").utf8))
+        }
         let spec = ModelSpec(encoder: kind, head: .mlp, inputChannels: c, inputHeight: h, inputWidth: w)
         let context = ComputeContext(threads: threads)
         let timings = benchmarkLayers(spec: spec, batch: batch, groups: groups, repeats: repeats, context: context,
