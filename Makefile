@@ -6,11 +6,9 @@ APT_PACKAGES := libcairo2-dev libopenblas-dev libpng-dev zlib1g-dev libsqlite3-d
 SUDO         := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 RELEASE      := $(SWIFT) build -c release
 BIN          := .build/release/scorescope
-# OpenBLAS: one thread (we split the batch over the cores ourselves). For benchmarks and the demo, the AVX2
-# kernels (~20 % faster than the auto-picked AVX-512 ones on conv-shaped GEMMs here) unless the environment
-# already picks a kernel; tests run with the environment as it is.
+# OpenBLAS: one thread (we split the batch over the cores ourselves). The kernel family (OPENBLAS_CORETYPE)
+# is chosen by the scorescope binary itself from the CPU flags unless the environment names one.
 export OPENBLAS_NUM_THREADS := 1
-FAST         := OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-Haswell}
 
 DEMO_OUT     := runs/quick-demo
 
@@ -45,22 +43,22 @@ test-cli:
 	@for t in Tests/cli/*.sh; do echo "== $$t"; bash "$$t" .build/debug/scorescope || exit 1; done
 
 bench: release
-	$(FAST) $(BIN) bench layers
-	$(FAST) $(BIN) bench data
-	$(FAST) $(BIN) bench record
-	$(FAST) $(BIN) bench step
-	$(FAST) $(BIN) bench step --ft
-	$(FAST) $(BIN) bench plot
+	$(BIN) bench layers
+	$(BIN) bench data
+	$(BIN) bench record
+	$(BIN) bench step
+	$(BIN) bench step --ft
+	$(BIN) bench plot
 
 # The main job: a quick momentum sweep on Fashion-MNIST (5 runs, 2 at a time) and its report.
 demo: release
-	$(FAST) $(BIN) sweep experiments/quick-demo/sweep.json --jobs 2 --out $(DEMO_OUT)
-	$(FAST) $(BIN) report $(DEMO_OUT) --out $(DEMO_OUT)/report
+	$(BIN) sweep experiments/quick-demo/sweep.json --jobs 2 --out $(DEMO_OUT)
+	$(BIN) report $(DEMO_OUT) --out $(DEMO_OUT)/report
 
 # Figures shown in the README, redrawn from the demo's stored runs.
 figures: release
-	$(FAST) $(BIN) plot curves $(DEMO_OUT)/m* --out figures/quick-demo-curves.png --size text
-	$(FAST) $(BIN) plot various-m $(DEMO_OUT)/m* --out figures/quick-demo-various-m.png --size text
+	$(BIN) plot curves $(DEMO_OUT)/m* --out figures/quick-demo-curves.png --size text
+	$(BIN) plot various-m $(DEMO_OUT)/m* --out figures/quick-demo-various-m.png --size text
 
 # Regenerate the golden figures of the tests (only on purpose, after checking the new output by eye).
 golden:
