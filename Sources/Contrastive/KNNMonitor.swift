@@ -2,8 +2,10 @@
 // demo convention, after Wu et al. 2018): features L2-normalised, cosine similarity, the k nearest training
 // features vote for their class with weight exp(sim / t); top-1 and top-5 over the test set.
 // Works on plain feature matrices, so it can be tested without a model.
-// Shape legend (kernel): N = train rows, M = test rows, F = feature length, C = classes, R = test rows per chunk.
-// Test rows are cut into fixed chunks of R rows (one sgemm each), so results do not depend on the thread count.
+// Shape legend (kernel): N = train rows, M = test rows, F = feature length, C = classes, R = test rows per chunk,
+// T = train rows per block. Each chunk of R test rows walks the train set in blocks of T rows (one R×T sgemm
+// each, so neither the similarity buffer nor OpenBLAS's packing of the train matrix grows with N) and keeps a
+// running top-k heap per test row. The chunking is fixed, so results do not depend on the thread count.
 // Deliberately not here: feature extraction (the learner's `features(images:)`), any training.
 import Dispatch
 import NN
@@ -32,8 +34,8 @@ public struct KNNMonitor: Sendable {
     /// t in the vote weight exp(sim / t) (default 0.1).
     public var temperature: Float
 
-    /// Test rows per similarity block.
-    static let rowsPerChunk = 64
+    /// Test rows per chunk and train rows per similarity block.
+    static let rowsPerChunk = 256, trainRowsPerBlock = 4096
 
     /// A monitor with k = `neighbors` (default 200) and t = `temperature` (default 0.1).
     public init(neighbors: Int = 200, temperature: Float = 0.1) {
@@ -68,27 +70,40 @@ public struct KNNMonitor: Sendable {
             let trainLabelP = SendableConstPointer(trainLabelBuf), testLabelP = SendableConstPointer(testLabelBuf)
             let top1P = SendablePointer(top1Buf), top5P = SendablePointer(top5Buf)
             let work: @Sendable (Int) -> Void = { w in
-                var similarity = [Float](repeating: 0, count: R * N)
-                var heapSims = [Float](repeating: 0, count: k), heapIndex = [Int](repeating: 0, count: k)
+                let T = min(Self.trainRowsPerBlock, N)
+                var similarity = [Float](repeating: 0, count: R * T)
+                var heapSims = [Float](repeating: 0, count: R * k), heapIndex = [Int](repeating: 0, count: R * k)
+                var filled = [Int](repeating: 0, count: R)
                 var votes = [Double](repeating: 0, count: C)
                 var c = w
                 while c < chunks {
                     let r0 = c * R, m = min(R, M - r0)
-                    similarity.withUnsafeMutableBufferPointer { s in
-                        sgemm(.none, .transposed, m: m, n: N, k: F, a: testP.pointer + r0 * F, lda: F,
-                              b: trainP.pointer, ldb: F, c: s.baseAddress!, ldc: N)
+                    for r in 0..<m { filled[r] = 0 }
+                    var n0 = 0
+                    while n0 < N {
+                        let n = min(T, N - n0)
+                        similarity.withUnsafeMutableBufferPointer { s in
+                            sgemm(.none, .transposed, m: m, n: n, k: F, a: testP.pointer + r0 * F, lda: F,
+                                  b: trainP.pointer + n0 * F, ldb: F, c: s.baseAddress!, ldc: n)
+                            heapSims.withUnsafeMutableBufferPointer { hs in
+                                heapIndex.withUnsafeMutableBufferPointer { hi in
+                                    for r in 0..<m {
+                                        offerToTopK(s.baseAddress! + r * n, count: n, firstIndex: n0, k: k,
+                                                    sims: hs.baseAddress! + r * k, indices: hi.baseAddress! + r * k,
+                                                    filled: &filled[r])
+                                    }
+                                }
+                            }
+                        }
+                        n0 += n
                     }
                     var hits1 = 0, hits5 = 0
                     for r in 0..<m {
-                        let count = similarity.withUnsafeBufferPointer { s in
-                            selectTopK(s.baseAddress! + r * N, count: N, k: k, sims: &heapSims, indices: &heapIndex)
-                        }
                         for cl in 0..<C { votes[cl] = 0 }
-                        for j in 0..<count {
-                            votes[trainLabelP.pointer[heapIndex[j]]] += Double(expf(heapSims[j] / t))
+                        for j in 0..<filled[r] {
+                            votes[trainLabelP.pointer[heapIndex[r * k + j]]] += Double(expf(heapSims[r * k + j] / t))
                         }
-                        let label = testLabelP.pointer[r0 + r]
-                        let rank = classRank(of: label, votes: votes)
+                        let rank = classRank(of: testLabelP.pointer[r0 + r], votes: votes)
                         if rank == 0 { hits1 += 1 }
                         if rank < 5 { hits5 += 1 }
                     }
@@ -130,16 +145,21 @@ func classRank(of label: Int, votes: [Double]) -> Int {
     return rank
 }
 
-/// The k largest of `count` values (ties: the lower index wins) into `sims`/`indices`, in no particular order.
-/// A min-heap of size k keyed on (value, −index). Returns how many were selected (min(k, count)).
-func selectTopK(_ values: UnsafePointer<Float>, count: Int, k: Int, sims: inout [Float], indices: inout [Int]) -> Int {
-    let size = min(k, count)
-    if size == 0 { return 0 }
+/// Offers `count` values (global indices firstIndex…) to a running min-heap of the k best so far, ordered by
+/// value, ties going to the lower index (so the kept set is the top k by (value desc, index asc) whatever the
+/// blocking). `filled` is the heap's current size (≤ k).
+@inline(__always)
+func offerToTopK(_ values: UnsafePointer<Float>, count: Int, firstIndex: Int, k: Int,
+                 sims: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int>, filled: inout Int) {
     // "a is worse than b": smaller value, or equal value and larger index.
     @inline(__always) func worse(_ a: Int, _ b: Int) -> Bool {
         sims[a] < sims[b] || (sims[a] == sims[b] && indices[a] > indices[b])
     }
-    func siftDown(_ start: Int) {
+    @inline(__always) func swapAt(_ a: Int, _ b: Int) {
+        let s = sims[a]; sims[a] = sims[b]; sims[b] = s
+        let i = indices[a]; indices[a] = indices[b]; indices[b] = i
+    }
+    func siftDown(_ start: Int, size: Int) {
         var i = start
         while true {
             let l = 2 * i + 1, r = l + 1
@@ -147,21 +167,39 @@ func selectTopK(_ values: UnsafePointer<Float>, count: Int, k: Int, sims: inout 
             if l < size && worse(l, smallest) { smallest = l }
             if r < size && worse(r, smallest) { smallest = r }
             if smallest == i { return }
-            sims.swapAt(i, smallest); indices.swapAt(i, smallest)
+            swapAt(i, smallest)
             i = smallest
         }
     }
-    for j in 0..<size { sims[j] = values[j]; indices[j] = j }
-    var i = size / 2 - 1
-    while i >= 0 { siftDown(i); i -= 1 }
-    if size < count {
-        for j in size..<count {
-            let v = values[j]
-            if v > sims[0] {          // equal values keep the earlier (lower) index already in the heap
-                sims[0] = v; indices[0] = j
-                siftDown(0)
-            }
+    var j = 0
+    while filled < k && j < count {                   // filling: append and sift up
+        var i = filled
+        sims[i] = values[j]; indices[i] = firstIndex + j
+        filled += 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            if worse(i, parent) { swapAt(i, parent); i = parent } else { break }
+        }
+        j += 1
+    }
+    while j < count {                                 // full: replace the worst when strictly better
+        let v = values[j]
+        if v > sims[0] {                              // equal values keep the earlier (lower) index in the heap
+            sims[0] = v; indices[0] = firstIndex + j
+            siftDown(0, size: filled)
+        }
+        j += 1
+    }
+}
+
+/// The k largest of `count` values (ties: the lower index wins) into `sims`/`indices`, in no particular order.
+/// Returns how many were selected (min(k, count)).
+func selectTopK(_ values: UnsafePointer<Float>, count: Int, k: Int, sims: inout [Float], indices: inout [Int]) -> Int {
+    var filled = 0
+    sims.withUnsafeMutableBufferPointer { s in
+        indices.withUnsafeMutableBufferPointer { i in
+            offerToTopK(values, count: count, firstIndex: 0, k: k, sims: s.baseAddress!, indices: i.baseAddress!, filled: &filled)
         }
     }
-    return size
+    return filled
 }

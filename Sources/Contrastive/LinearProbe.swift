@@ -160,18 +160,17 @@ struct ProbeObjective: Sendable {
                     probeLogits(theta: theta, features: x.pointer + r0 * F, rows: m, dimension: F, classCount: C,
                                 weights: weights, output: lp)
                     // Softmax in Double; dLogits = (p − onehot)/N written back over the logits.
+                    var exps = [Double](repeating: 0, count: C)
                     for r in 0..<m {
                         let row = lp + r * C
                         var top = row[0]
                         for j in 1..<C { top = max(top, row[j]) }
                         var sum = 0.0
-                        for j in 0..<C { sum += exp(Double(row[j] - top)) }
+                        for j in 0..<C { exps[j] = exp(Double(row[j] - top)); sum += exps[j] }
                         let label = y.pointer[r0 + r]
                         loss += log(sum) - Double(row[label] - top)
-                        for j in 0..<C {
-                            let p = exp(Double(row[j] - top)) / sum
-                            row[j] = Float((p - (j == label ? 1 : 0)) / Double(N))
-                        }
+                        let scale = 1 / (sum * Double(N))
+                        for j in 0..<C { row[j] = Float(exps[j] * scale - (j == label ? 1 / Double(N) : 0)) }
                     }
                     let grad = g.pointer + c * P
                     // dW (C×F) = dLogitsᵀ (C×m) · X (m×F); db = column sums.

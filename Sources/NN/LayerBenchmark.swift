@@ -17,6 +17,9 @@ public struct LayerTiming: Sendable, Codable {
     /// CPU time divided by the thread count shows what the wall time would be with the cores to ourselves.
     public var forwardCPUMilliseconds: Double = 0
     public var backwardCPUMilliseconds: Double = 0
+    /// The fastest wall-clock run of each pass (the least disturbed by other processes).
+    public var forwardFastestMilliseconds: Double = 0
+    public var backwardFastestMilliseconds: Double = 0
     /// FLOPs of forward + backward (0 for layers without multiply-adds).
     public let flops: Double
     /// flops / (forward + backward time) in GFLOP/s; nil for layers without multiply-adds.
@@ -26,7 +29,7 @@ public struct LayerTiming: Sendable, Codable {
 }
 
 /// A wall-clock and a CPU-time duration in milliseconds.
-struct Duration2: Sendable { var wall: Double; var cpu: Double }
+struct Duration2: Sendable { var wall: Double; var cpu: Double; var fastestWall: Double }
 
 /// Process CPU time (all threads) in nanoseconds.
 func processCPUNanoseconds() -> Double {
@@ -46,28 +49,37 @@ func medianMilliseconds(repeats: Int, _ body: () -> Void) -> Duration2 {
         cpus.append((processCPUNanoseconds() - cpuStart) / 1e6)
     }
     walls.sort(); cpus.sort()
-    return Duration2(wall: walls[walls.count / 2], cpu: cpus[cpus.count / 2])
+    return Duration2(wall: walls[walls.count / 2], cpu: cpus[cpus.count / 2], fastestWall: walls[0])
 }
 
 extension LayerTiming {
     init(name: String, kind: String, forward: Duration2, backward: Duration2, flops: Double) {
         self.init(name: name, kind: kind, forwardMilliseconds: forward.wall, backwardMilliseconds: backward.wall,
-                  forwardCPUMilliseconds: forward.cpu, backwardCPUMilliseconds: backward.cpu, flops: flops)
+                  forwardCPUMilliseconds: forward.cpu, backwardCPUMilliseconds: backward.cpu,
+                  forwardFastestMilliseconds: forward.fastestWall, backwardFastestMilliseconds: backward.fastestWall,
+                  flops: flops)
     }
 }
 
 /// Times each layer of `spec` on a random batch of `batch` images (BN in train mode with `groups` groups),
 /// then the whole encoder (forward from the images to h, backward from dh to every encoder gradient).
+/// With `encoderOnly` (default false) only the whole-encoder line is measured.
 public func benchmarkLayers(spec: ModelSpec, batch: Int, groups: Int = 1, repeats: Int = 5,
-                            context: ComputeContext, seed: UInt64 = 1) -> [LayerTiming] {
+                            context: ComputeContext, seed: UInt64 = 1, encoderOnly: Bool = false) -> [LayerTiming] {
     var gen = SeededGenerator(seed: seed)
     let model = Model(spec: spec, generator: &gen)
     let x = Tensor(shape: [batch, spec.inputChannels, spec.inputHeight, spec.inputWidth],
                    storage: (0..<(batch * spec.inputChannels * spec.inputHeight * spec.inputWidth)).map { _ in Float(gen.normal()) })
     var timings: [LayerTiming] = []
-    var a = model.channelsLast(x)
     var encoderFlops = 0.0
-    for stage in 0..<model.convolutions.count {
+    var height = spec.inputHeight, width = spec.inputWidth
+    for (stage, conv) in model.convolutions.enumerated() {
+        let g = conv.geometry(height: height, width: width)
+        encoderFlops += 2 * Double(g.multiplyAddsPerImage * batch) * (stage > 0 ? 3 : 2)
+        height = g.outputHeight; width = g.outputWidth
+    }
+    var a = model.channelsLast(x)
+    for stage in 0..<(encoderOnly ? 0 : model.convolutions.count) {
         let conv = model.convolutions[stage], bn = model.norms[stage]
         let weight = model.parameters[3 * stage], gamma = model.parameters[3 * stage + 1], beta = model.parameters[3 * stage + 2]
         let input = a
@@ -79,7 +91,6 @@ public func benchmarkLayers(spec: ModelSpec, batch: Int, groups: Int = 1, repeat
         }
         let macs = Double(conv.geometry(height: input.shape[1], width: input.shape[2]).multiplyAddsPerImage * batch)
         let flops = 2 * macs * (stage > 0 ? 3 : 2)
-        encoderFlops += flops
         timings.append(LayerTiming(name: "conv\(stage + 1)", kind: "conv", forward: convForward,
                                    backward: convBackward, flops: flops))
         let mode = BatchNormMode.train(groups: groups)
@@ -96,10 +107,12 @@ public func benchmarkLayers(spec: ModelSpec, batch: Int, groups: Int = 1, repeat
                                    backward: bnBackward, flops: 0))
         a = bnOut.y
     }
+    var dh = Tensor(shape: [batch, spec.featureDim], storage: (0..<(batch * spec.featureDim)).map { _ in Float(gen.normal()) })
+    if !encoderOnly {
     let pool = GlobalAveragePool()
     var pooled = pool.forward(a)
     let poolForward = medianMilliseconds(repeats: repeats) { pooled = pool.forward(a) }
-    let dh = Tensor(shape: pooled.y.shape, storage: (0..<pooled.y.count).map { _ in Float(gen.normal()) })
+    dh = Tensor(shape: pooled.y.shape, storage: (0..<pooled.y.count).map { _ in Float(gen.normal()) })
     let poolBackward = medianMilliseconds(repeats: repeats) { _ = pool.backward(dY: dh, cache: pooled.cache) }
     timings.append(LayerTiming(name: "pool", kind: "pool", forward: poolForward,
                                backward: poolBackward, flops: 0))
@@ -125,6 +138,7 @@ public func benchmarkLayers(spec: ModelSpec, batch: Int, groups: Int = 1, repeat
             timings.append(LayerTiming(name: "head.relu", kind: "relu", forward: rf, backward: rb, flops: 0))
             z = r.y
         }
+    }
     }
     // The whole encoder, as the learner runs it.
     var run = model.run(x, mode: .train(groups: groups), context: context, projection: false)

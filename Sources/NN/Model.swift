@@ -1,7 +1,9 @@
 // Model: an encoder (four conv-BN-ReLU stages + global average pool → h) and a projection head (→ z, not
 // normalised), with parameters and BN buffers in flat arrays in a fixed order, so SGD, the EMA key-encoder
 // update, checkpoints and gradient norms can walk them without knowing the layers.
-// Deliberately not here: L2 normalisation and losses (Losses.swift, Contrastive), optimisers (SGD.swift).
+// Images enter as B×C×H×W (the data loaders' layout) and are made channels-last once; every layer works on
+// B×H×W×C inside (see Kernels/Convolution.swift for why).
+// Deliberately not here: L2 normalisation and losses (Losses.swift, Contrastive), optimisers (Optimizer.swift).
 //
 // Parameter order: for stage i = 1...4: conv{i}.weight, bn{i}.gamma, bn{i}.beta; then the head:
 // linear: head.fc.weight, head.fc.bias; mlp: head.fc1.weight, head.fc1.bias, head.fc2.weight, head.fc2.bias.

@@ -135,3 +135,30 @@ private func clusters(perClass: Int, classes: Int, dimension: Int, separation: D
                              testLabels: test.labels, dimension: 6, classCount: 3, threads: 2)
     #expect(one == two)
 }
+
+/// Neighbours that span several train blocks (N = 5000 > 4096 rows a block) and many exact ties: one-hot
+/// features make every similarity exactly 0 or 1, so the k nearest are the k lowest-indexed train rows with the
+/// same hot position, and every vote has the same weight e^10. The reference counts those votes directly.
+@Test func knnAcrossTrainBlocksKeepsTheLowestIndexedTies() {
+    var g = SeededGenerator(seed: 9)
+    let N = 5000, M = 30, F = 4, C = 6, k = 1100
+    let trainHot = (0..<N).map { _ in g.int(below: F) }, trainLabels = (0..<N).map { _ in g.int(below: C) }
+    let testHot = (0..<M).map { _ in g.int(below: F) }, testLabels = (0..<M).map { _ in g.int(below: C) }
+    func oneHot(_ hot: [Int]) -> [Float] { hot.flatMap { h in (0..<F).map { $0 == h ? Float(1) : 0 } } }
+    #expect((0..<F).allSatisfy { h in trainHot.filter { $0 == h }.count >= k })
+    var hits1 = 0, hits5 = 0
+    for i in 0..<M {
+        let neighbours = (0..<N).filter { trainHot[$0] == testHot[i] }.prefix(k)
+        #expect(neighbours.last! >= 4096)                     // the k-th neighbour lies in the second block
+        var counts = [Double](repeating: 0, count: C)
+        for j in neighbours { counts[trainLabels[j]] += 1 }
+        let rank = classRank(of: testLabels[i], votes: counts)
+        if rank == 0 { hits1 += 1 }
+        if rank < 5 { hits5 += 1 }
+    }
+    let result = KNNMonitor(neighbors: k, temperature: 0.1).evaluate(
+        trainFeatures: oneHot(trainHot), trainLabels: trainLabels, testFeatures: oneHot(testHot), testLabels: testLabels,
+        dimension: F, classCount: C, threads: 2)
+    #expect(result.top1 == Double(hits1) / Double(M))
+    #expect(result.top5 == Double(hits5) / Double(M))
+}

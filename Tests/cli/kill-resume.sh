@@ -22,10 +22,10 @@ cleanup() { [ -n "$CHILD" ] && kill -9 "$CHILD" 2>/dev/null || true; rm -rf "$WO
 trap cleanup EXIT
 export OPENBLAS_NUM_THREADS=1
 
-# 16 steps per epoch, 2 epochs; checkpoints every 5 steps and at epoch ends; a kNN of the untrained encoder.
-CONFIG=(--preset smoke --set "dataset=synthetic:${IMAGES:-512}?size=16" --set checkpointEvery=5
+# 12 steps per epoch, 2 epochs; checkpoints every 5 steps and at epoch ends; a kNN of the untrained encoder.
+CONFIG=(--preset smoke --set "dataset=synthetic:${IMAGES:-384}?size=16" --set checkpointEvery=5
         --set sampleEvery=3 --set knn.atStart=true)
-KILL_AT=${KILL_AT:-7}   # at least this many steps recorded, and not on a checkpoint step (5, 10, 15, 16, ...)
+KILL_AT=${KILL_AT:-7}   # at least this many steps recorded, and not on a checkpoint step (5, 10, 12, 15, ...)
 
 steps() { sqlite3 "$1/run.sqlite" 'select count(*) from steps' 2>/dev/null || echo 0; }
 status() { sqlite3 "$1/run.sqlite" "select value from meta where key = 'status'" 2>/dev/null || echo none; }

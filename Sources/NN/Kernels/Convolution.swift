@@ -6,7 +6,7 @@
 // col[N×K]·Wᵀ writes B×P×Q×O directly, with no scatter into planes.
 //
 // Determinism: the batch is split into `ComputeContext.batchParts` parts (fixed); each part runs its images in
-// groups of `imagesPerGEMM` (depends only on shapes) through one im2col + one sgemm, and accumulates its weight
+// near-equal groups of at most `imagesPerGEMM` (depends only on shapes) through one im2col + one sgemm, and accumulates its weight
 // gradient into its own buffer; the part buffers are summed in part order. No byte depends on the thread count.
 // Deliberately not here: dilation, groups, bias (the encoders have none), Winograd/FFT.
 //
@@ -41,12 +41,18 @@ public struct ConvolutionGeometry: Sendable, Equatable {
     /// Multiply-adds per image of the forward pass.
     @inlinable public var multiplyAddsPerImage: Int { outputChannels * columnCount * outputPixels }
 
-    /// Images per im2col + sgemm group: a column matrix of about `targetColumnFloats` floats (it then stays in
-    /// the core's L2 cache between im2col and the GEMM), at least one image, at most the part size.
-    /// Depends only on shapes (never on threads), which keeps results bit-identical.
+    /// Images per im2col + sgemm group: a column matrix of at most about `targetColumnFloats` floats (it then
+    /// stays in the core's L2 cache between im2col and the GEMM), at least one image, at most the part size.
     func imagesPerGEMM(partSize: Int) -> Int {
         let rows = Self.targetColumnFloats / max(1, columnCount)
         return max(1, min(partSize, rows / max(1, outputPixels)))
+    }
+
+    /// The GEMM groups of a part of `partSize` images: as few as `imagesPerGEMM` allows, of near-equal size
+    /// (so no small, slow GEMM at the end). Depends only on shapes, never on threads: bit-identical results.
+    func gemmGroups(partSize: Int) -> Int {
+        let n = imagesPerGEMM(partSize: partSize)
+        return (partSize + n - 1) / n
     }
     static let targetColumnFloats = 262_144
 
@@ -185,16 +191,16 @@ func convolutionForward(input x: [Float], batch B: Int, geometry g: ConvolutionG
                 let xp = SendablePointer(xBuf.baseAddress!), wp = SendablePointer(wBuf.baseAddress!)
                 parallelFor(parts, threads: threads) { part in
                     let range = partRange(part, of: parts, count: B)
-                    let n = g.imagesPerGEMM(partSize: range.count)
+                    let groups = g.gemmGroups(partSize: range.count)
+                    let n = (range.count + groups - 1) / groups
                     let col = UnsafeMutablePointer<Float>.allocate(capacity: n * L * K)
                     defer { col.deallocate() }
-                    var first = range.lowerBound
-                    while first < range.upperBound {
-                        let m = min(n, range.upperBound - first)
+                    for group in 0..<groups {
+                        let local = partRange(group, of: groups, count: range.count)
+                        let first = range.lowerBound + local.lowerBound, m = local.count
                         for j in 0..<m { im2col(xp.base + (first + j) * g.inputSize, g, col + j * L * K) }
                         sgemm(.none, .transposed, m: m * L, n: O, k: K, a: col, lda: K, b: wp.base, ldb: K,
                               c: y.base + first * g.outputSize, ldc: O)
-                        first += m
                     }
                 }
             }
@@ -219,22 +225,23 @@ func convolutionBackward(input x: [Float], batch B: Int, geometry g: Convolution
                             dxp: SendablePointer<Float>?) in
         parallelFor(parts, threads: threads) { part in
             let range = partRange(part, of: parts, count: B)
-            let n = g.imagesPerGEMM(partSize: range.count)
+            let groups = g.gemmGroups(partSize: range.count)
+            let n = (range.count + groups - 1) / groups
             let col = UnsafeMutablePointer<Float>.allocate(capacity: n * L * K)
             let dcol = UnsafeMutablePointer<Float>.allocate(capacity: dxp == nil ? 1 : n * L * K)
             defer { col.deallocate(); dcol.deallocate() }
             let dW = pp.base + part * O * K
-            var first = range.lowerBound
-            while first < range.upperBound {
-                let m = min(n, range.upperBound - first), N = m * L
+            for group in 0..<groups {
+                let local = partRange(group, of: groups, count: range.count)
+                let first = range.lowerBound + local.lowerBound, m = local.count, N = m * L
                 for j in 0..<m { im2col(xp.base + (first + j) * g.inputSize, g, col + j * L * K) }
                 let dyGroup = UnsafePointer(dyp.base + first * g.outputSize)
                 if direct {
                     directWeightGradient(column: col, dOutput: dyGroup, rows: N, columns: K, outputs: O,
-                                         accumulate: first != range.lowerBound, into: dW)
+                                         accumulate: group > 0, into: dW)
                 } else {
                     sgemm(.transposed, .none, m: O, n: K, k: N, a: dyGroup, lda: O, b: col, ldb: K,
-                          beta: first == range.lowerBound ? 0 : 1, c: dW, ldc: K)
+                          beta: group == 0 ? 0 : 1, c: dW, ldc: K)
                 }
                 if let dxp {
                     sgemm(.none, .none, m: N, n: K, k: O, a: dyGroup, lda: O, b: wp.base, ldb: K, c: dcol, ldc: K)
@@ -244,7 +251,6 @@ func convolutionBackward(input x: [Float], batch B: Int, geometry g: Convolution
                         col2im(dcol + j * L * K, g, image)
                     }
                 }
-                first += m
             }
         }
     }
