@@ -23,7 +23,8 @@ extension TrainConfig {
     /// The sparse JSON patch of each preset.
     static let presetPatches: [String: ConfigValue] = [
         // Seconds, also in debug builds (tests): 256 synthetic 16×16 images, convnet-xs, 2 epochs of 8 steps.
-        // Measured: ~270 ms per step in a debug build on a loaded 2-core machine (release: ~10 ms).
+        // Measured (trainer branch, loaded 2-core machine): a whole smoke run ≈ 4 s in a debug build (≈ 230 ms per
+        // step, kNN and probe included), well under a second in release.
         "smoke": .object([
             "dataset": .string("synthetic:256?size=16"),
             "epochs": .int(2),
@@ -35,15 +36,16 @@ extension TrainConfig {
             "linearProbe": .object(["iterations": .int(20)]),
             "sampleEvery": .int(4),
         ]),
-        // Fashion-MNIST subset, convnet-xs: the run of momentum sweeps. Aim: ≤ ~2 min on 2 cores.
-        // Measured (release, CPU time, noisy machine): a B 256 convnet-xs step ≈ 190 ms CPU, so an epoch of
-        // 39 steps ≈ 7.5 s CPU plus ≈ 3 s for the kNN features of 20k images: 8 epochs ≈ 85 s CPU ≈ 45–60 s
-        // wall on 2 cores before data loading. Scale `epochs` (or the limit) to tune.
+        // Fashion-MNIST subset, convnet-xs: the run of momentum sweeps. Aim: ≤ ~2 min a run on one core, so that
+        // a 5-run sweep at 2 jobs fits in ~6 min. Measured (release, 1 thread, loaded machine): 91 s alone, ~125 s
+        // with a second run beside it (312 steps at ~3 steps/s, 9 kNN evaluations of 10k vs 10k images, probe).
+        // kNN of the untrained encoder at step 0 (knn.atStart) gives every run its own baseline (≈ 2 s).
+        // Tried: batch 128 (+1 kNN point, ~10 % slower), lr 0.12 (no gain).
         "quick": .object([
             "dataset": .string("fashion-mnist?limit=10000"),
             "epochs": .int(8),
             "model": .object(["encoder": .string("convnet-xs")]),
-            "knn": .object(["every": .int(1)]),
+            "knn": .object(["every": .int(1), "atStart": .bool(true)]),
             "linearProbe": .object(["iterations": .int(100)]),
             "sampleEvery": .int(50),
         ]),

@@ -145,7 +145,7 @@ public final class StopRequest: @unchecked Sendable {
                 if self.isRequested {
                     FileHandle.standardError.write(Foundation.Data(
                         "\n\(name) again: exiting now without a checkpoint (the next run resumes from the last one)\n".utf8))
-                    exit(128 + signalNumber)
+                    _exit(128 + signalNumber)  // no atexit handlers racing the training thread: like a crash
                 }
                 self.request("\(name) received")
             }
