@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "ContrastiveTests", dependencies: ["Contrastive", "NN"]),
         .testTarget(name: "RecordingTests", dependencies: ["Recording"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Recording"]),
-        .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
+        .testTarget(name: "PlottingTests", dependencies: ["Plotting"], exclude: ["Golden"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Analysis", "Plotting", "Recording"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Data", "Contrastive", "Recording", "NN"]),
         .testTarget(name: "ScorescopeCLITests", dependencies: ["scorescope"]),

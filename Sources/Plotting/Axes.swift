@@ -20,7 +20,9 @@ public enum GridLines: Sendable, Equatable { case none, horizontal, vertical, bo
 
 /// A vertical line at an x value with a short label (queue filled, LR drop, FT start).
 public struct VerticalMarker: Sendable, Equatable {
+    /// Data x of the line.
     public var x: Double
+    /// Text above the plot at the line; nil for none.
     public var label: String?
     public var color: Color
     public var dash: Dash

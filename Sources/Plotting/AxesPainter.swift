@@ -65,11 +65,23 @@ public struct AxesLayout: Sendable {
     /// Data-to-page maps (for a 3-D panel: along the front edges).
     public var x: AxisMap
     public var y: AxisMap
+    /// Ticks chosen so their labels fit (automatic, or the panel's fixed ones).
     public var xTicks: AxisTicks
     public var yTicks: AxisTicks
     /// False on inner panels of shared axes.
     public var showXTickLabels: Bool
     public var showYTickLabels: Bool
+
+    /// The page outline of the data area, clockwise from the top left: the plot rectangle, or for a 3-D panel
+    /// the hexagon of its oblique box (the corners of `plot` outside the box hold depth labels).
+    public var dataOutline: [Point] {
+        let depthX = plot.maxX - x.end, depthY = y.end - plot.minY   // zero for 2-D panels
+        if depthX <= 0 && depthY <= 0 {
+            return [Point(plot.minX, plot.minY), Point(plot.maxX, plot.minY), Point(plot.maxX, plot.maxY), Point(plot.minX, plot.maxY)]
+        }
+        return [Point(plot.minX + depthX, plot.minY), Point(plot.maxX, plot.minY), Point(plot.maxX, plot.maxY - depthY),
+                Point(plot.maxX - depthX, plot.maxY), Point(plot.minX, plot.maxY), Point(plot.minX, plot.minY + depthY)]
+    }
 }
 
 struct AxesPainter {

@@ -72,11 +72,16 @@ public final class CairoRenderer: Renderer {
     private let context: OpaquePointer
     private let measurer = CairoTextMeasurer()
     public let pixelsPerPoint: Double
+    /// Vector surfaces get rasters upscaled to whole blocks per cell: SVG and PDF viewers often smooth images
+    /// whatever filter the file asks for, which would blur a coarse heat map.
+    private let upscalesRasters: Bool
 
-    /// Wraps a context the caller owns (and keeps alive); `pixelsPerPoint` sets long-series resolution.
-    public init(context: OpaquePointer, pixelsPerPoint: Double) {
+    /// Wraps a context the caller owns (and keeps alive); `pixelsPerPoint` sets long-series resolution;
+    /// `vector` (default false) upscales coarse rasters so viewers cannot blur them.
+    public init(context: OpaquePointer, pixelsPerPoint: Double, vector: Bool = false) {
         self.context = context
         self.pixelsPerPoint = pixelsPerPoint
+        self.upscalesRasters = vector
         unhintedOptions(context)
     }
 
@@ -144,7 +149,26 @@ public final class CairoRenderer: Renderer {
 
     public func popClip() { cairo_restore(context) }
 
-    public func image(_ image: RasterImage, in rect: Rect) {
+    public func image(_ original: RasterImage, in rect: Rect) {
+        var image = original
+        if upscalesRasters {
+            // About 3 device pixels per point, capped at 4 million pixels.
+            let kx = Swift.max(1, Int((rect.width * 3 / Double(image.width)).rounded(.up)))
+            let ky = Swift.max(1, Int((rect.height * 3 / Double(image.height)).rounded(.up)))
+            if (kx > 1 || ky > 1) && image.width * kx * image.height * ky <= 4_000_000 {
+                var pixels: [Color] = []
+                pixels.reserveCapacity(image.width * kx * image.height * ky)
+                for row in 0..<image.height {
+                    var line: [Color] = []
+                    line.reserveCapacity(image.width * kx)
+                    for column in 0..<image.width {
+                        line.append(contentsOf: repeatElement(image.pixels[row * image.width + column], count: kx))
+                    }
+                    for _ in 0..<ky { pixels.append(contentsOf: line) }
+                }
+                image = RasterImage(width: image.width * kx, height: image.height * ky, pixels: pixels)
+            }
+        }
         guard let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(image.width), Int32(image.height)) else { return }
         defer { cairo_surface_destroy(surface) }
         cairo_surface_flush(surface)
@@ -236,7 +260,7 @@ enum CairoEncoder {
         guard let context = cairo_create(surface) else { throw .cairo(status: "could not create a context") }
         cairo_scale(context, scale, scale)
         // Vector formats: sample long series at 2 columns per point (about 144 DPI); PNG: per device pixel.
-        let renderer = CairoRenderer(context: context, pixelsPerPoint: format == .png ? scale : 2)
+        let renderer = CairoRenderer(context: context, pixelsPerPoint: format == .png ? scale : 2, vector: format != .png)
         draw(renderer)
         let drawStatus = cairo_status(context)
         cairo_destroy(context)

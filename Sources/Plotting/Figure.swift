@@ -13,7 +13,9 @@ public enum FigureSize: Sendable, Equatable {
     /// Any width and height in points.
     case points(width: Double, height: Double)
 
+    /// Width of `.column` in points.
     public static let columnWidth = 241.0
+    /// Width of `.text` in points.
     public static let textWidth = 505.0
 }
 
@@ -34,7 +36,9 @@ public struct Figure: Sendable {
     public var width: Double
     /// Page height in points.
     public var height: Double
+    /// Rows of panels.
     public let rows: Int
+    /// Columns of panels.
     public let columns: Int
     /// Bold title centred above all panels. Default none.
     public var title: String?

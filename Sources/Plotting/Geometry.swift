@@ -49,6 +49,7 @@ public struct Rect: Equatable, Sendable {
 
 /// A vector path: moves, lines, closes and full circles, in points.
 public struct Path: Equatable, Sendable {
+    /// One drawing command.
     public enum Element: Equatable, Sendable {
         case move(Point)
         case line(Point)
@@ -56,6 +57,7 @@ public struct Path: Equatable, Sendable {
         /// A full circle (used for scatter markers).
         case circle(center: Point, radius: Double)
     }
+    /// The commands in order.
     public private(set) var elements: [Element] = []
     public init() {}
     public mutating func move(to p: Point) { elements.append(.move(p)) }
@@ -177,15 +179,20 @@ enum TextGeometry {
         return Point(dx, dy)
     }
 
+    /// The four page corners of a text's ink rectangle (rotated with the text).
+    static func corners(_ e: TextExtents, at: Point, anchor: TextAnchor, rotation: Double) -> [Point] {
+        let o = origin(e, anchor)
+        let local = [Point(o.x, o.y - e.ascent), Point(o.x + e.width, o.y - e.ascent),
+                     Point(o.x + e.width, o.y + e.descent), Point(o.x, o.y + e.descent)]
+        let c = cos(rotation), s = sin(rotation)
+        return local.map { Point(at.x + $0.x * c + $0.y * s, at.y - $0.x * s + $0.y * c) }
+    }
+
     /// The box the ink of a text occupies on the page, for text drawn at `at` with `anchor`, rotated
     /// counter-clockwise by `rotation` radians about `at`.
     static func box(_ e: TextExtents, at: Point, anchor: TextAnchor, rotation: Double) -> Rect {
-        let o = origin(e, anchor)
-        let corners = [Point(o.x, o.y - e.ascent), Point(o.x + e.width, o.y - e.ascent),
-                       Point(o.x, o.y + e.descent), Point(o.x + e.width, o.y + e.descent)]
-        let c = cos(rotation), s = sin(rotation)
         // Counter-clockwise on the page (y down): x' = x c + y s, y' = -x s + y c.
-        let rotated = corners.map { Point(at.x + $0.x * c + $0.y * s, at.y - $0.x * s + $0.y * c) }
+        let rotated = corners(e, at: at, anchor: anchor, rotation: rotation)
         let xs = rotated.map(\.x), ys = rotated.map(\.y)
         let minX = xs.min() ?? at.x, minY = ys.min() ?? at.y
         return Rect(x: minX, y: minY, width: (xs.max() ?? at.x) - minX, height: (ys.max() ?? at.y) - minY)

@@ -15,7 +15,9 @@ public final class RecordingRenderer: Renderer {
         case image(RasterImage, Rect)
     }
 
+    /// Every call so far, in order.
     public private(set) var operations: [Operation] = []
+    /// As given to `init` (long series are reduced to this many columns per point).
     public let pixelsPerPoint: Double
     private let measurer = CairoTextMeasurer()
 
@@ -33,10 +35,12 @@ public final class RecordingRenderer: Renderer {
     public func popClip() { operations.append(.popClip) }
     public func image(_ image: RasterImage, in rect: Rect) { operations.append(.image(image, rect)) }
 
-    /// Every text drawn: string and ink box.
-    public var texts: [(string: String, box: Rect)] {
+    /// Every text drawn: string, ink box (axis-aligned) and the ink rectangle's four corners (rotated with it).
+    public var texts: [(string: String, box: Rect, corners: [Point])] {
         operations.compactMap {
-            if case let .text(s, _, _, _, _, _, box) = $0 { return (s, box) }
+            if case let .text(s, at, font, _, anchor, rotation, box) = $0 {
+                return (s, box, TextGeometry.corners(textExtents(s, font: font), at: at, anchor: anchor, rotation: rotation))
+            }
             return nil
         }
     }

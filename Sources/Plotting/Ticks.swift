@@ -155,13 +155,22 @@ public enum TickLocator {
         }
     }
 
-    /// 0, 500, 5k, 12.5k, 1.5M: as many decimals as the step needs.
+    /// 0, 500, 5k, 2.5k, 12.5k, 1.5M: the digits the step needs, trailing zeros dropped.
     static func iterationLabel(_ value: Double, step: Double) -> String {
         let magnitude = abs(value)
         let (unit, suffix): (Double, String) = magnitude >= 1e6 ? (1e6, "M") : magnitude >= 1e3 ? (1e3, "k") : (1, "")
         if value == 0 { return "0" }
-        let decimals = Swift.max(0, -Int(floor(log10(step / unit) + 1e-9)))
-        return decimal(value / unit, decimals: Swift.min(decimals, 3)) + suffix
+        let scaled = step / unit
+        var decimals = 0
+        while decimals < 3 && abs(scaled * pow(10, Double(decimals)) - (scaled * pow(10, Double(decimals))).rounded()) > 1e-6 {
+            decimals += 1
+        }
+        var text = decimal(value / unit, decimals: decimals)
+        if text.contains(".") {
+            while text.hasSuffix("0") { text.removeLast() }
+            if text.hasSuffix(".") { text.removeLast() }
+        }
+        return text + suffix
     }
 
     static func plainLabel(_ value: Double, format: TickFormat) -> String {
@@ -184,6 +193,13 @@ public enum TickLocator {
         case .iterations: return iterationLabel(pow(10, Double(exponent)), step: pow(10, Double(exponent)))
         case .automatic: return powerOfTenText(exponent)
         }
+    }
+
+    /// Up to six significant digits, no trailing zeros, true minus sign: 0.99, 0.9999, 1e-05 → "1e−05".
+    public static func compact(_ value: Double) -> String {
+        var text = String(format: "%.6g", value)
+        if text.hasPrefix("-") { text = "\u{2212}" + text.dropFirst() }
+        return text
     }
 
     /// "10⁻³" with Unicode superscripts (DejaVu Sans has them).

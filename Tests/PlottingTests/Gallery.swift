@@ -166,8 +166,34 @@ enum Gallery {
         return figure
     }
 
+    /// A 2×2 grid with shared axes, a figure title, a log x axis, tiny values and an outside legend.
+    static func grid() throws -> Figure {
+        var figure = Figure(size: .text, rows: 2, columns: 2, height: 300)
+        figure.title = "FT ablation: queue size and temperature"
+        figure.sharedX = .all
+        figure.sharedY = .row
+        let sizes = [256.0, 1024, 4096, 16384, 65536]
+        for r in 0..<2 {
+            for c in 0..<2 {
+                for (k, t) in [0.07, 0.2, 0.5].enumerated() {
+                    let y = sizes.map { r == 0 ? 80 + Double(k) * 2 + log2($0) * 0.5 + Double(c) : 0.0002 * Double(k + 1) / log2($0) }
+                    try figure[r, c].line(x: sizes, y: y, label: "τ = \(t)", color: Palette.categorical(k), dash: k == 2 ? .dashed : .solid)
+                    try figure[r, c].scatter(x: sizes, y: y, color: Palette.categorical(k), marker: [.circle, .square, .triangle][k])
+                }
+                figure[r, c].xScale = .log
+                figure[r, c].title = ["baseline", "+ FT"][c]
+                if r == 1 { figure[r, c].xLabel = "queue size K" }
+                figure[r, c].legendPosition = c == 1 && r == 0 ? .outsideRight : .hidden
+            }
+        }
+        figure[0, 0].yLabel = "kNN top-1 (%)"
+        figure[1, 0].yLabel = "neg variance"
+        return figure
+    }
+
     static func all() throws -> [(name: String, figure: Figure)] {
         [("curves", try curves()), ("various-m", try variousM()), ("heatmap", try heatmap()),
-         ("ridgeline", try ridgeline()), ("histograms-bars", try histogramsAndBars()), ("training", try training())]
+         ("ridgeline", try ridgeline()), ("histograms-bars", try histogramsAndBars()), ("training", try training()),
+         ("grid", try grid())]
     }
 }

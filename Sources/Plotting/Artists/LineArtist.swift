@@ -42,7 +42,7 @@ struct LineArtist: Artist {
                 var envelope = Path.polyline(piece.upper)
                 for p in piece.lower.reversed() { envelope.line(to: p) }
                 envelope.close()
-                context.renderer.fill(envelope, color: color.withAlpha(0.3 * color.alpha))
+                context.renderer.fill(envelope, color: color.withAlpha(0.22 * color.alpha))
                 // A hairline along both edges keeps one-column spikes visible even where the fill is thin.
                 let edge = StrokeStyle(color: color.withAlpha(0.45 * color.alpha), width: 0.3)
                 context.renderer.stroke(.polyline(piece.upper), style: edge)

@@ -9,7 +9,7 @@ import Foundation
 public struct Ribbon: Sendable, Equatable {
     /// Position along the depth axis (e.g. the momentum); ribbons are ordered by it, front = smallest.
     public var depth: Double
-    /// Depth tick label; nil prints `depth`.
+    /// Depth tick label; nil prints `depth` (up to six significant digits).
     public var label: String?
     public var x: [Double]
     public var y: [Double]
@@ -54,7 +54,7 @@ struct Ribbons3D: Sendable {
     func center(_ k: Int) -> Double { front(k) + thickness / 2 }
 
     func depthTickLabel(_ k: Int) -> String {
-        ribbons[k].label ?? TickLocator.plainLabel(ribbons[k].depth, format: .automatic)
+        ribbons[k].label ?? TickLocator.compact(ribbons[k].depth)
     }
 
     func extent(xScale: Scale, yScale: Scale) -> DataExtent? {

@@ -1,6 +1,0 @@
-import Testing
-@testable import Plotting
-
-@Test func moduleNameIsStable() {
-    #expect(PlottingModule.name == "Plotting")
-}
