@@ -11,8 +11,8 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible, Loca
     case invalidSpec(spec: String, problem: String)
     /// A folder the spec points to does not exist (or is not a folder).
     case missingFolder(path: String)
-    /// A required file does not exist.
-    case missingFile(path: String)
+    /// A required file does not exist (nor any of the other names it may have).
+    case missingFile(path: String, alternatives: [String] = [])
     /// A file exists but cannot be read.
     case unreadableFile(path: String, problem: String)
     /// A file named `.gz` does not start with the gzip magic bytes.
@@ -55,9 +55,12 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible, Loca
         case let .invalidSpec(spec, problem):
             return "dataset spec '\(spec)': \(problem)"
         case let .missingFolder(path):
-            return "\(path): no such folder"
-        case let .missingFile(path):
-            return "\(path): no such file"
+            return path == DatasetSpec.fashionMNISTDirectory
+                ? "\(path): no such folder (install the Debian package dataset-fashion-mnist, e.g. with `make setup`)"
+                : "\(path): no such folder"
+        case let .missingFile(path, alternatives):
+            return alternatives.isEmpty ? "\(path): no such file"
+                : "\(path): no such file (nor \(alternatives.joined(separator: " nor ")))"
         case let .unreadableFile(path, problem):
             return "\(path): cannot be read (\(problem))"
         case let .notGzip(path):

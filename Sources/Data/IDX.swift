@@ -112,9 +112,8 @@ func findFile(in directory: String, candidates: [String]) throws -> String {
         let path = joinPath(directory, name)
         if FileManager.default.fileExists(atPath: path) { return path }
     }
-    let alternatives = candidates.dropFirst().joined(separator: " or ")
-    throw DataError.missingFile(path: joinPath(directory, candidates[0])
-        + (alternatives.isEmpty ? "" : " (nor \(alternatives))"))
+    throw DataError.missingFile(path: joinPath(directory, candidates[0]),
+                                alternatives: candidates.dropFirst().map { joinPath(directory, $0) })
 }
 
 /// `directory/name` without doubling the slash.

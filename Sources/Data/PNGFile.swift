@@ -76,9 +76,10 @@ func readPNG(_ path: String, channels: Int) throws -> (pixels: [UInt8], width: I
     image.flags |= UInt32(PNG_IMAGE_FLAG_16BIT_sRGB)
     let width = Int(image.width), height = Int(image.height)
     let stride = channels + 1
-    if width <= 0 || height <= 0 || width > 1 << 15 || height > 1 << 15 {
+    // Refuse absurd headers before allocating for them (8192×8192 is far beyond any training image).
+    if width <= 0 || height <= 0 || width * height > 1 << 26 {
         png_image_free(&image)
-        throw DataError.corruptPNG(path: path, problem: "unsupported image size \(width)×\(height)")
+        throw DataError.corruptPNG(path: path, problem: "image size \(width)×\(height) is over the limit of 2^26 pixels")
     }
     var decoded = [UInt8](repeating: 0, count: width * height * stride)
     let finished = decoded.withUnsafeMutableBytes { buffer in

@@ -10,6 +10,7 @@ import Foundation
 public struct PreviewImage: Sendable {
     /// width × height × 3 bytes.
     public let pixels: [UInt8]
+    /// Size in pixels.
     public let width: Int, height: Int
 
     /// Writes the image as an RGB PNG. Throws `DataError.writeFailed`.
@@ -61,14 +62,18 @@ public func renderPreview(dataset: Dataset, count: Int, augmentation: Augmentati
 
 /// Counts, shape and statistics of one split, as `scorescope data check` prints them.
 public struct SplitSummary: Codable, Sendable, Equatable {
+    /// Which split.
     public let split: Split
+    /// Number of images.
     public let count: Int
+    /// Image shape C×H×W.
     public let channels: Int, height: Int, width: Int
     /// Per-channel mean and std of the pixels in [0, 1].
     public let mean: [Double], std: [Double]
     /// Images per class, by label.
     public let classCounts: [Int]
 
+    /// The summary of `dataset`.
     public init(_ dataset: Dataset) {
         split = dataset.split
         count = dataset.count
@@ -92,9 +97,10 @@ public struct DatasetSummary: Codable, Sendable, Equatable {
     public let dataset: String
     /// Class names by label.
     public let classes: [String]
-    public let train: SplitSummary
-    public let test: SplitSummary
+    /// The two splits.
+    public let train: SplitSummary, test: SplitSummary
 
+    /// The summary of both splits of `spec`.
     public init(spec: DatasetSpec, train: Dataset, test: Dataset) {
         dataset = spec.description
         classes = train.classNames

@@ -7,7 +7,7 @@
 // result does not depend on the thread count (threads only decide who computes which image).
 // The last incomplete batch of an epoch is dropped, as in MoCo.
 // Deliberately not here: the augmentation maths (Augmentation*.swift), evaluation batches (EvaluationLoader.swift).
-import Dispatch
+import Foundation
 import SeededRandom
 
 /// A batch of B images as two augmented views, with their labels and dataset indices.

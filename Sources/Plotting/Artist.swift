@@ -21,14 +21,12 @@ struct DataExtent: Equatable, Sendable {
 
     /// Extent of the drawable points, nil when there are none.
     static func of(x: [Double], y: [Double], xScale: Scale, yScale: Scale) -> DataExtent? {
-        var e: DataExtent?
+        var xMin = Double.infinity, xMax = -Double.infinity, yMin = Double.infinity, yMax = -Double.infinity
         for i in 0..<Swift.min(x.count, y.count) where xScale.accepts(x[i]) && yScale.accepts(y[i]) {
-            if e == nil { e = DataExtent(xMin: x[i], xMax: x[i], yMin: y[i], yMax: y[i]) } else {
-                e!.xMin = Swift.min(e!.xMin, x[i]); e!.xMax = Swift.max(e!.xMax, x[i])
-                e!.yMin = Swift.min(e!.yMin, y[i]); e!.yMax = Swift.max(e!.yMax, y[i])
-            }
+            xMin = Swift.min(xMin, x[i]); xMax = Swift.max(xMax, x[i])
+            yMin = Swift.min(yMin, y[i]); yMax = Swift.max(yMax, y[i])
         }
-        return e
+        return xMin <= xMax ? DataExtent(xMin: xMin, xMax: xMax, yMin: yMin, yMax: yMax) : nil
     }
 }
 

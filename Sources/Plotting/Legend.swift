@@ -59,15 +59,16 @@ struct LegendBox {
                                                .centerRight, .centerLeft, .upperCenter, .lowerCenter]
 
     func bestRect(plot: Rect, covered: [Point]) -> (LegendPosition, Rect) {
-        var best: (LegendPosition, Rect, Int)?
+        var best: (position: LegendPosition, rect: Rect, hits: Int)?
         for position in Self.candidates {
             guard let r = rect(position, plot: plot) else { continue }
             let grown = r.insetBy(-1.5)
             let hits = covered.reduce(0) { $0 + (grown.contains($1) ? 1 : 0) }
-            if best == nil || hits < best!.2 { best = (position, r, hits) }
+            if hits < (best?.hits ?? Int.max) { best = (position, r, hits) }
             if hits == 0 { break }
         }
-        return best.map { ($0.0, $0.1) } ?? (.upperRight, rect(.upperRight, plot: plot)!)
+        let fallback = Rect(x: plot.maxX - 3 - size.width, y: plot.minY + 3, width: size.width, height: size.height)
+        return best.map { ($0.position, $0.rect) } ?? (.upperRight, fallback)
     }
 
     func draw(in box: Rect, renderer: any Renderer, style: Style) {

@@ -245,3 +245,45 @@ private extension AugmentationParameters {
     bad.blurSigma = 0...2
     #expect(throws: DataError.self) { try bad.validate() }
 }
+
+/// Plain twin of the hue shift: torchvision's rgb→hsv, (h + shift) mod 1, six-sector hsv→rgb, in Double.
+private func plainHueShift(_ r: Double, _ g: Double, _ b: Double, _ shift: Double) -> (Double, Double, Double) {
+    let maxc = max(r, g, b), minc = min(r, g, b), chroma = maxc - minc
+    if chroma == 0 { return (r, g, b) }
+    let s = chroma / maxc
+    let rc = (maxc - r) / chroma, gc = (maxc - g) / chroma, bc = (maxc - b) / chroma
+    var h = maxc == r ? bc - gc : (maxc == g ? 2 + rc - bc : 4 + gc - rc)
+    h = h / 6 + 1 + shift
+    h -= h.rounded(.down)
+    let i = Int((h * 6).rounded(.down)) % 6, f = h * 6 - (h * 6).rounded(.down)
+    let p = maxc * (1 - s), q = maxc * (1 - s * f), t = maxc * (1 - s * (1 - f))
+    switch i {
+    case 0: return (maxc, t, p)
+    case 1: return (q, maxc, p)
+    case 2: return (p, maxc, t)
+    case 3: return (p, q, maxc)
+    case 4: return (t, p, maxc)
+    default: return (maxc, p, q)
+    }
+}
+
+@Test func hueShiftMatchesTheSixSectorTwin() {
+    // 5×7 = 35 pixels: four full vectors of eight and a tail of three; some grey pixels and exact ties.
+    var image = randomImage(channels: 3, height: 5, width: 7, seed: 13)
+    (image[0], image[35], image[70]) = (0.5, 0.5, 0.5)
+    (image[1], image[36], image[71]) = (0.7, 0.7, 0.1)
+    (image[34], image[69], image[104]) = (0.2, 0.9, 0.9)
+    for shift in [-0.5, -0.1, 0.05, 0.3, 0.5] as [Float] {
+        var p = AugmentationParameters.identity(height: 5, width: 7)
+        p.jitter = true
+        p.hueShift = shift
+        let shifted = view(image, 3, 5, 7, p)
+        var worst: Float = 0
+        for i in 0..<35 {
+            let e = plainHueShift(Double(image[i]), Double(image[35 + i]), Double(image[70 + i]), Double(shift))
+            worst = max(worst, abs(shifted[i] - Float(e.0)), abs(shifted[35 + i] - Float(e.1)),
+                        abs(shifted[70 + i] - Float(e.2)))
+        }
+        #expect(worst <= 2e-6, "shift \(shift): \(worst)")
+    }
+}

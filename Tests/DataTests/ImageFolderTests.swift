@@ -135,3 +135,36 @@ private func makeClassFolders(_ root: String, classes: [String], counts: [Int]) 
     #expect(throwsError(.mixedImageSizes(firstPath: root + "/a/000.png", firstSize: "4×4",
                                          otherPath: hollow + "/cut.png", otherSize: "5×4")) { try load(root) })
 }
+
+@Test func aFolderMixingEveryColourTypeLoadsAsRGB() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    let root = try folder.folder("train/mixed")
+    try folder.folder("test/mixed")
+    // 1×2 images (two pixels) of each PNG colour type and depth, with the RGB values they must decode to.
+    let palette: [UInt8] = [10, 20, 30, 200, 100, 0]
+    let cases: [(String, [UInt8], [Float])] = [
+        ("grey8", encodePNG(width: 2, height: 1, colourType: .grey, bitDepth: 8, samples: [0, 255]), [0, 255, 0, 255, 0, 255]),
+        ("grey16", encodePNG(width: 2, height: 1, colourType: .grey, bitDepth: 16, samples: [0, 65535]), [0, 255, 0, 255, 0, 255]),
+        ("grey4", encodePNG(width: 2, height: 1, colourType: .grey, bitDepth: 4, samples: [5, 10]), [85, 170, 85, 170, 85, 170]),
+        ("greyalpha8", encodePNG(width: 2, height: 1, colourType: .greyAlpha, bitDepth: 8, samples: [40, 0, 80, 255]),
+         [40, 80, 40, 80, 40, 80]),
+        ("rgb8", encodePNG(width: 2, height: 1, colourType: .rgb, bitDepth: 8, samples: [1, 2, 3, 4, 5, 6]), [1, 4, 2, 5, 3, 6]),
+        ("rgb16", encodePNG(width: 2, height: 1, colourType: .rgb, bitDepth: 16,
+                            samples: [257, 514, 771, 65535, 0, 25700]), [1, 255, 2, 0, 3, 100]),
+        ("rgba8", encodePNG(width: 2, height: 1, colourType: .rgba, bitDepth: 8, samples: [9, 8, 7, 0, 6, 5, 4, 128]),
+         [9, 6, 8, 5, 7, 4]),
+        ("rgba16", encodePNG(width: 2, height: 1, colourType: .rgba, bitDepth: 16,
+                             samples: [65535, 0, 0, 65535, 0, 65535, 0, 32768]), [255, 0, 0, 255, 0, 0]),
+        ("palette", encodePNG(width: 2, height: 1, colourType: .palette, bitDepth: 8, samples: [1, 0], palette: palette),
+         [200, 10, 100, 20, 0, 30]),
+    ]
+    for (name, png, _) in cases { try writeBytes(png, to: root + "/\(name).png") }
+    try writeBytes(cases[0].1, to: folder.file("test/mixed/only.png"))
+    let train = try DatasetSpec(parsing: "folder:\(folder.path)").load(split: .train, seed: 0)
+    #expect(train.channels == 3 && train.height == 1 && train.width == 2 && train.count == cases.count)
+    // Files load in name order.
+    for (index, (_, _, expected)) in cases.sorted(by: { $0.0 < $1.0 }).enumerated() {
+        #expect(Array(train.image(index)) == expected.map { $0 / 255 }, "\(cases.sorted { $0.0 < $1.0 }[index].0)")
+    }
+}

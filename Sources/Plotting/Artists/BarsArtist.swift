@@ -115,7 +115,7 @@ struct HistogramArtist: Artist {
         let shown = bins(yScale).filter { xScale.accepts(edges[$0]) }
         guard let first = shown.first, let last = shown.last else { return nil }
         let values = shown.map { counts[$0] }
-        let lo = values.min()!, hi = values.max()!
+        guard let lo = values.min(), let hi = values.max() else { return nil }
         let base = yScale == .linear ? Swift.min(0, lo) : lo
         return DataExtent(xMin: edges[first], xMax: edges[last + 1], yMin: base, yMax: Swift.max(hi, base),
                           stickyXMin: true, stickyXMax: true, stickyYMin: yScale == .linear && base == 0)
@@ -128,15 +128,15 @@ struct HistogramArtist: Artist {
         var current: [Point] = []
         var previous = -2
         for i in bins(context.y.scale) where context.x.scale.accepts(edges[i]) {
-            if i != previous + 1, !current.isEmpty {
-                current.append(Point(current.last!.x, base)); result.append(current); current = []
+            if i != previous + 1, let last = current.last {
+                current.append(Point(last.x, base)); result.append(current); current = []
             }
             let x0 = context.x(edges[i]), x1 = context.x(edges[i + 1]), y = context.y(counts[i])
             if current.isEmpty { current.append(Point(x0, base)) }
             current.append(Point(x0, y)); current.append(Point(x1, y))
             previous = i
         }
-        if !current.isEmpty { current.append(Point(current.last!.x, base)); result.append(current) }
+        if let last = current.last { current.append(Point(last.x, base)); result.append(current) }
         return result
     }
 

@@ -137,10 +137,10 @@ struct BandArtist: Artist {
     func extent(xScale: Scale, yScale: Scale) -> DataExtent? {
         let rs = runs(xScale, yScale)
         let idx = rs.flatMap { Array($0) }
-        guard !idx.isEmpty else { return nil }
-        return DataExtent(xMin: idx.map { x[$0] }.min()!, xMax: idx.map { x[$0] }.max()!,
-                          yMin: idx.map { Swift.min(lower[$0], upper[$0]) }.min()!,
-                          yMax: idx.map { Swift.max(lower[$0], upper[$0]) }.max()!)
+        guard let xMin = idx.map({ x[$0] }).min(), let xMax = idx.map({ x[$0] }).max(),
+              let yMin = idx.map({ Swift.min(lower[$0], upper[$0]) }).min(),
+              let yMax = idx.map({ Swift.max(lower[$0], upper[$0]) }).max() else { return nil }
+        return DataExtent(xMin: xMin, xMax: xMax, yMin: yMin, yMax: yMax)
     }
 
     func polygons(_ context: DrawContext) -> [[Point]] {

@@ -70,7 +70,8 @@ struct Ribbons3D: Sendable {
                 // Long series: mean per pixel column for the ribbon, min/max envelope on its front face.
                 var xs = run.map { ribbon.x[$0] }, mean = run.map { ribbon.y[$0] }
                 var lows: [Double] = [], highs: [Double] = []
-                let columns = Swift.max(1, abs(p.x(xs.last!) - p.x(xs.first!)) * renderer.pixelsPerPoint)
+                let span = abs(p.x(ribbon.x[run.upperBound - 1]) - p.x(ribbon.x[run.lowerBound]))
+                let columns = Swift.max(1, span * renderer.pixelsPerPoint)
                 if Double(run.count) > 2 * columns, Envelope.isNonDecreasing(ribbon.x, run) {
                     let reduced = Envelope.reduce(x: ribbon.x, y: ribbon.y, range: run, map: p.x,
                                                   columnWidth: 1 / renderer.pixelsPerPoint)
@@ -86,7 +87,7 @@ struct Ribbons3D: Sendable {
                 renderer.stroke(strip, style: StrokeStyle(color: color.darkened(0.3), width: 0.35))
                 // Front face down to the floor, opaque so nearer ribbons hide farther ones.
                 var face = Path.polyline(xs.indices.map { p.point(xs[$0], top[$0], near) })
-                face.line(to: p.point(xs.last!, floor, near)); face.line(to: p.point(xs.first!, floor, near)); face.close()
+                face.line(to: p.point(xs[xs.count - 1], floor, near)); face.line(to: p.point(xs[0], floor, near)); face.close()
                 renderer.fill(face, color: color.lightened(0.62))
                 if !highs.isEmpty {
                     var band = Path.polyline(xs.indices.map { p.point(xs[$0], highs[$0], near) })
