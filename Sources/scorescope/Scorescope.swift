@@ -15,6 +15,6 @@ struct Scorescope: AsyncParsableCommand {
         momentum; and draw publication figures.
         """,
         version: scorescopeVersion,
-        subcommands: [Bench.self, DataCommand.self, InspectCommand.self, AnalyzeCommand.self, ExportCommand.self]
+        subcommands: [Bench.self, DataCommand.self, InspectCommand.self, AnalyzeCommand.self, ExportCommand.self, PlotCommand.self, ReportCommand.self]
     )
 }
