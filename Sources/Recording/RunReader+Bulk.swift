@@ -1,10 +1,13 @@
 // RunReader bulk reads: several `steps` columns in one pass, and the raw bin counts of many histograms without
 // building a ScoreHistogram per row, for figures over 100k+ steps (heat maps sum counts per pixel column).
-// Cells are decoded through GRDB's direct column access (no DatabaseValue per cell); NULLs read as NaN and a
-// histogram row whose counts BLOB does not match its `bins` is a `corruptStore` error naming the file.
+// These loops step a prepared SQLite statement directly (inside a GRDB read transaction, so they see one
+// committed snapshot like every other read): GRDB's per-row decoding cost about as much as SQLite itself here.
+// Every cell's storage class is checked: NULL or non-numeric cells read as NaN in series; a histogram row with a
+// missing cell or a counts BLOB that does not hold `bins` counts is a `corruptStore` error naming the file.
 // Deliberately not here: any aggregation policy (the caller sums, bins or skips).
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// One stored histogram row, valid only inside the `forEachHistogram` callback that hands it over.
 public struct HistogramRowView {
@@ -29,19 +32,17 @@ public struct HistogramRowView {
 
 extension RunReader {
     /// Several `steps` columns over `range` (all steps when nil) in one query: the steps ascending and one value
-    /// array per requested column, in the order given; NULL cells read as NaN.
+    /// array per requested column, in the order given; NULL (or non-numeric) cells read as NaN.
     public func columns(_ columns: [StepColumn], in range: ClosedRange<Int>? = nil) throws -> (steps: [Int], values: [[Double]]) {
-        let clause = range == nil ? "" : " WHERE step BETWEEN ? AND ?"
-        let arguments: StatementArguments = range.map { [$0.lowerBound, $0.upperBound] } ?? []
         let names = (["step"] + columns.map(\.rawValue)).joined(separator: ", ")
+        let sql = "SELECT \(names) FROM steps" + rangeSQL(range, prefix: " WHERE") + " ORDER BY step"
         return try read { db in
             var steps: [Int] = []
             var values = Array(repeating: [Double](), count: columns.count)
-            let cursor = try Row.fetchCursor(db, sql: "SELECT \(names) FROM steps\(clause) ORDER BY step", arguments: arguments)
-            while let row = try cursor.next() {
-                guard let step = try row.decode(Int?.self, atIndex: 0) else { throw corrupt("a steps row has no integer step") }
-                steps.append(step)
-                for c in columns.indices { values[c].append(try row.decode(Double?.self, atIndex: c + 1) ?? .nan) }
+            try forEachRow(db, sql) { statement in
+                guard sqlite3_column_type(statement, 0) == SQLITE_INTEGER else { throw corrupt("a steps row has no integer step") }
+                steps.append(Int(sqlite3_column_int64(statement, 0)))
+                for c in columns.indices { values[c].append(real(statement, Int32(c + 1)) ?? .nan) }
             }
             return (steps, values)
         }
@@ -51,37 +52,68 @@ extension RunReader {
     /// (streams of one step in stream-name order). The row's counts are read in place, not copied.
     public func forEachHistogram(_ streams: Set<ScoreStream>, in range: ClosedRange<Int>? = nil,
                                  _ body: (HistogramRowView) throws -> Void) throws {
-        let names = ScoreStream.allCases.filter(streams.contains).map(\.rawValue)
-        if names.isEmpty { return }
-        var clause = " WHERE stream IN (" + names.map { _ in "?" }.joined(separator: ", ") + ")"
-        var arguments = StatementArguments(names)
-        if let range {
-            clause += " AND step BETWEEN ? AND ?"
-            arguments += [range.lowerBound, range.upperBound]
-        }
+        let wanted = ScoreStream.allCases.filter(streams.contains)
+        if wanted.isEmpty { return }
+        // Stream names are the enum's own constants, so they can be written into the SQL; the stream comes back
+        // as its index in `wanted` to avoid a String per row.
+        let names = wanted.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        let index = "CASE stream " + wanted.enumerated().map { "WHEN '\($1.rawValue)' THEN \($0)" }.joined(separator: " ") + " END"
+        let sql = "SELECT step, \(index), lo, hi, bins, underflow, overflow, count, counts FROM histograms WHERE stream IN (\(names))"
+            + rangeSQL(range, prefix: " AND") + " ORDER BY step, stream"
         try read { db in
-            let cursor = try Row.fetchCursor(db, sql: """
-                SELECT step, stream, lo, hi, bins, underflow, overflow, count, counts FROM histograms\(clause)
-                ORDER BY step, stream
-                """, arguments: arguments)
-            while let row = try cursor.next() {
-                guard let name = try row.decode(String?.self, atIndex: 1), let stream = ScoreStream(rawValue: name),
-                      streams.contains(stream) else { continue }
-                guard let step = try row.decode(Int?.self, atIndex: 0), let lower = try row.decode(Double?.self, atIndex: 2),
-                      let upper = try row.decode(Double?.self, atIndex: 3), let bins = try row.decode(Int?.self, atIndex: 4),
-                      let underflow = try row.decode(Int?.self, atIndex: 5), let overflow = try row.decode(Int?.self, atIndex: 6),
-                      let count = try row.decode(Int?.self, atIndex: 7), bins > 0, upper > lower
-                else { throw corrupt("a \(name) histogram row has missing or mistyped cells") }
-                try row.withUnsafeData(atIndex: 8) { data in
-                    guard let data, data.count == bins * 4 else {
-                        throw corrupt("the \(name) histogram at step \(step) has a counts BLOB that does not hold \(bins) bins")
-                    }
-                    try data.withUnsafeBytes { raw in
-                        try body(HistogramRowView(step: step, stream: stream, lower: lower, upper: upper, bins: bins,
-                                                  underflow: underflow, overflow: overflow, count: count, counts: raw))
-                    }
+            try forEachRow(db, sql) { statement in
+                for column: Int32 in [0, 1, 4, 5, 6, 7] where sqlite3_column_type(statement, column) != SQLITE_INTEGER {
+                    throw corrupt("a histogram row has a missing or mistyped cell \(column)")
                 }
+                let step = Int(sqlite3_column_int64(statement, 0))
+                let stream = wanted[Int(sqlite3_column_int64(statement, 1))]
+                guard let lower = real(statement, 2), let upper = real(statement, 3), upper > lower else {
+                    throw corrupt("the \(stream.rawValue) histogram at step \(step) has no valid edges")
+                }
+                let bins = Int(sqlite3_column_int64(statement, 4))
+                let bytes = Int(sqlite3_column_bytes(statement, 8))
+                guard bins > 0, sqlite3_column_type(statement, 8) == SQLITE_BLOB, bytes == bins * 4,
+                      let blob = sqlite3_column_blob(statement, 8) else {
+                    throw corrupt("the \(stream.rawValue) histogram at step \(step) has a counts BLOB that does not hold \(bins) bins")
+                }
+                try body(HistogramRowView(step: step, stream: stream, lower: lower, upper: upper, bins: bins,
+                                          underflow: Int(sqlite3_column_int64(statement, 5)),
+                                          overflow: Int(sqlite3_column_int64(statement, 6)),
+                                          count: Int(sqlite3_column_int64(statement, 7)),
+                                          counts: UnsafeRawBufferPointer(start: blob, count: bytes)))
             }
         }
+    }
+
+    /// " WHERE step BETWEEN a AND b" (or with another prefix) for a range, "" for nil. Integers only.
+    private func rangeSQL(_ range: ClosedRange<Int>?, prefix: String) -> String {
+        guard let range else { return "" }
+        return "\(prefix) step BETWEEN \(range.lowerBound) AND \(range.upperBound)"
+    }
+
+    /// Prepares `sql` on the read transaction's connection and calls `body` once per result row.
+    private func forEachRow(_ db: Database, _ sql: String, _ body: (OpaquePointer) throws -> Void) throws {
+        guard let connection = db.sqliteConnection else { throw corrupt("the database connection is closed") }
+        var prepared: OpaquePointer?
+        guard sqlite3_prepare_v2(connection, sql, -1, &prepared, nil) == SQLITE_OK, let statement = prepared else {
+            let message = String(cString: sqlite3_errmsg(connection))
+            sqlite3_finalize(prepared)
+            throw corrupt("cannot read it: \(message)")
+        }
+        defer { sqlite3_finalize(statement) }
+        while true {
+            let status = sqlite3_step(statement)
+            if status == SQLITE_DONE { return }
+            guard status == SQLITE_ROW else { throw corrupt("reading failed: \(String(cString: sqlite3_errmsg(connection)))") }
+            try body(statement)
+        }
+    }
+}
+
+/// A REAL or INTEGER cell as a Double; nil for NULL, text or blobs.
+private func real(_ statement: OpaquePointer, _ column: Int32) -> Double? {
+    switch sqlite3_column_type(statement, column) {
+    case SQLITE_FLOAT, SQLITE_INTEGER: return sqlite3_column_double(statement, column)
+    default: return nil
     }
 }

@@ -14,8 +14,7 @@ extension ReportFigures {
         let series = options.series.isEmpty ? FigureOptions.defaultSeries : options.series
         for run in runs { _ = try run.requireSteps(for: "curves") }
         let (styles, order) = RunStyling.styles(runs)
-        var data: [(steps: [Double], values: [[Double]])] = []
-        for run in runs { data.append(try run.series(series)) }
+        let data = try HistogramSums.parallelMap(runs.count) { i throws(ReportError) in try runs[i].series(series) }
 
         var figure = makeFigure(options, defaultSize: series.count > 1 ? .text : .column, rows: 1, columns: series.count,
                                 panelAspect: series.count > 1 ? 0.85 : 0.68)

@@ -45,11 +45,17 @@ extension ReportFigures {
         let anyTransformed = runs.contains(where: \.hasTransformedStreams)
         let streams: [ScoreStream] = anyTransformed ? ScoreStream.allCases : [.positive, .negative]
         let (styles, _) = RunStyling.styles(runs)
-        var figure = makeFigure(options, defaultSize: .text, rows: runs.count, columns: streams.count,
-                                panelAspect: streams.count > 2 ? 0.8 : 0.5)
-        figure.sharedX = .column
+        // One run: its streams side by side. Up to 6 runs: a column per run, a row per stream (compare momenta
+        // across a row). More: a row per run.
+        let runsAcross = runs.count > 1 && runs.count <= 6
+        let gridRows = runsAcross ? streams.count : runs.count, gridColumns = runsAcross ? runs.count : streams.count
+        var figure = makeFigure(options, defaultSize: .text, rows: gridRows, columns: gridColumns,
+                                panelAspect: runsAcross ? 0.85 : streams.count > 2 ? 0.8 : 0.5)
+        figure.sharedX = .all
+        if runsAcross { figure.sharedY = .row }
+        func cell(_ run: Int, _ stream: Int) -> (row: Int, column: Int) { runsAcross ? (stream, run) : (run, stream) }
         // Pixel columns of one plot area at 200 dpi (an estimate before layout; never fewer than the steps need).
-        let plotWidth = max(40, (figure.width - 90 - Double(streams.count - 1) * 30) / Double(streams.count))
+        let plotWidth = max(40, (figure.width - 60 - Double(gridColumns - 1) * 22) / Double(gridColumns))
         let wanted = Int(plotWidth * 200 / 72)
         let read = try HistogramSums.parallelMap(runs.count) { i throws(ReportError) in
             try HistogramSums.columns(runs[i], streams: streams, columns: wanted)
@@ -84,14 +90,25 @@ extension ReportFigures {
 
         for (r, run) in runs.enumerated() {
             for (c, stream) in streams.enumerated() {
+                let (row, column) = cell(r, c)
                 var axes = Axes()
-                let title = runs.count > 1 ? "\(styles[r].label): \(streamTitle(stream))" : streamTitle(stream)
-                guard let s = read[r].sums[stream], let columns = densities[r][stream] else {
-                    notePanel(&axes, title: title, note: "not recorded in this run")
-                    figure[r, c] = axes
-                    continue
+                let title: String
+                if runsAcross {
+                    title = row == 0 ? styles[r].label : ""
+                } else {
+                    title = runs.count > 1 ? "\(styles[r].label): \(streamTitle(stream))" : streamTitle(stream)
                 }
                 let transformed = stream == .positiveTransformed || stream == .negativeTransformed
+                let yLabel = runsAcross ? streamTitle(stream) + (transformed ? " score" : " cosine score")
+                    : transformed ? "score after FT" : "cosine score"
+                guard let s = read[r].sums[stream], let columns = densities[r][stream] else {
+                    notePanel(&axes, title: title.isEmpty ? nil : title, note: "not recorded")
+                    if let crop = transformed ? transformedCrop : cosineCrop { axes.yLimits = crop.0...crop.1 }
+                    axes.xLimits = read[r].xEdges[0]...read[r].xEdges[read[r].xEdges.count - 1]
+                    if column == 0 { axes.yLabel = yLabel }
+                    figure[row, column] = axes
+                    continue
+                }
                 let limits = (transformed ? transformedCrop : cosineCrop) ?? (s.lower, s.upper)
                 let first = max(0, Int(((limits.0 - s.lower) / s.binWidth).rounded()))
                 let last = min(s.bins, Int(((limits.1 - s.lower) / s.binWidth).rounded()))
@@ -101,17 +118,19 @@ extension ReportFigures {
                     try axes.heatmap(xEdges: read[r].xEdges, yEdges: yEdges, values: values, colormap: .viridis,
                                      colorScale: .log, valueRange: floor...peak)
                 } catch { throw .plot(error) }
-                axes.title = title
+                axes.title = title.isEmpty ? nil : title
                 axes.grid = .none
                 axes.legendPosition = .hidden
-                if r == runs.count - 1 { iterationAxis(&axes) } else { axes.xTickFormat = .iterations }
-                if c == 0 { axes.yLabel = "cosine score" }
-                if transformed && (c == 0 || !(streams[c - 1] == .positiveTransformed || streams[c - 1] == .negativeTransformed)) {
-                    axes.yLabel = "score after FT"
+                axes.xTickFormat = .iterations
+                if row == gridRows - 1 { axes.xLabel = "iteration" }
+                // Shared score axes: along a row when runs go across, down a column otherwise.
+                if runsAcross ? column == 0 : (column == 0 || transformed != (streams[column - 1] == .positiveTransformed
+                                                                            || streams[column - 1] == .negativeTransformed)) {
+                    axes.yLabel = runsAcross ? yLabel : (transformed ? "score after FT" : "cosine score")
                 }
-                if r == 0 && c == streams.count - 1 { axes.colorBar(label: "density") }
-                addMarkers(&axes, runs: [run], onDark: true, labelled: r == 0)
-                figure[r, c] = axes
+                if row == 0 && column == gridColumns - 1 { axes.colorBar(label: "density") }
+                addMarkers(&axes, runs: [run], onDark: true, labelled: row == 0)
+                figure[row, column] = axes
             }
         }
         return figure

@@ -13,8 +13,8 @@ struct StreamSums: Sendable {
     var lower: Double
     var upper: Double
     var bins: Int
-    /// `counts[slot * bins + bin]`.
-    var counts: [Double]
+    /// `counts[slot * bins + bin]` (exact integer sums).
+    var counts: [UInt64]
     /// Values per slot including under/overflow (the density's denominator).
     var totals: [Double]
     /// Histogram rows summed per slot.
@@ -29,7 +29,7 @@ struct StreamSums: Sendable {
         let total = totals[slot]
         guard total > 0 else { return Array(repeating: .nan, count: bins) }
         let scale = 1 / (total * binWidth)
-        return (0..<bins).map { counts[slot * bins + $0] * scale }
+        return (0..<bins).map { Double(counts[slot * bins + $0]) * scale }
     }
 }
 
@@ -62,10 +62,12 @@ enum HistogramSums {
                 }
                 a.totals[s] += Double(row.count)
                 a.rows[s] += 1
-                let bins = row.bins, base = s * bins, raw = row.counts
-                a.counts.withUnsafeMutableBufferPointer { out in
+                let bins = row.bins, raw = row.counts
+                a.counts.withUnsafeMutableBufferPointer { all in
+                    // Integer adds of zero-extended counts: vectorises, and stays exact for any number of steps.
+                    guard let out = all.baseAddress?.advanced(by: s * bins), let counts = raw.baseAddress else { return }
                     for b in 0..<bins {
-                        out[base + b] += Double(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: b * 4, as: UInt32.self)))
+                        out[b] &+= UInt64(UInt32(littleEndian: counts.loadUnaligned(fromByteOffset: b &* 4, as: UInt32.self)))
                     }
                 }
             }

@@ -110,9 +110,8 @@ public struct RunSource: Sendable {
             if found.isEmpty { throw .noRuns("no run store (\(RunStore.fileName)) in '\(directory)' or its subfolders") }
             for run in found where !folders.contains(run) { folders.append(run) }
         }
-        var runs: [RunSource] = []
-        for folder in folders { runs.append(try RunSource(directory: folder)) }
-        return runs
+        let found = folders
+        return try HistogramSums.parallelMap(found.count) { i throws(ReportError) in try RunSource(directory: found[i]) }
     }
 }
 
