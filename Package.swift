@@ -59,7 +59,8 @@ let package = Package(
         .testTarget(name: "RecordingTests", dependencies: ["Recording"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Recording"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting"], exclude: ["Golden"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Analysis", "Plotting", "Recording"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Analysis", "Plotting", "Recording"],
+                    exclude: ["Golden", "screenshot-report.sh"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Data", "Contrastive", "Recording", "NN"]),
         .testTarget(name: "ScorescopeCLITests", dependencies: ["scorescope"]),
     ]
