@@ -9,7 +9,8 @@ import Recording
 
 extension ReportFigures {
     /// neg variance (per query), neg mean and pos mean against the iteration (or `options.series`), one panel
-    /// per series side by side, one line per run coloured by momentum, markers from the events.
+    /// per series side by side, one line per run coloured by momentum, markers from the events. Loss, gradient
+    /// norm and learning rate use log axes; so do variances whose values span more than 1.5 decades.
     public static func curves(_ runs: [RunSource], options: FigureOptions = FigureOptions()) throws(ReportError) -> Figure {
         let series = options.series.isEmpty ? FigureOptions.defaultSeries : options.series
         for run in runs { _ = try run.requireSteps(for: "curves") }
@@ -23,7 +24,9 @@ extension ReportFigures {
             var axes = Axes()
             axes.title = column.title
             iterationAxis(&axes)
-            if [.loss, .gradientNorm, .learningRate].contains(column) { axes.yScale = .log }
+            if [.loss, .gradientNorm, .learningRate].contains(column) || (isVariance(column) && spansDecades(data.map { $0.values[c] })) {
+                axes.yScale = .log
+            }
             for i in order {
                 do {
                     try axes.line(x: data[i].steps, y: data[i].values[c], label: styles[i].leadsGroup ? styles[i].legend : nil,
@@ -36,6 +39,18 @@ extension ReportFigures {
         if series.count == 1 { figure[0, 0].yLabel = series[0].title; figure[0, 0].title = nil }
         placeLegend(&figure, entries: styles.filter(\.leadsGroup).count, preferredColumn: series.count - 1)
         return figure
+    }
+
+    static func isVariance(_ column: StepColumn) -> Bool {
+        [.negativeVarianceQuery, .negativeVarianceAll, .positiveVariance].contains(column)
+    }
+
+    /// True when the positive finite values span more than 1.5 decades (a variance panel is then drawn on a log
+    /// axis, so settings whose variances differ 30-fold all stay readable).
+    static func spansDecades(_ series: [[Double]]) -> Bool {
+        var low = Double.infinity, high = 0.0
+        for values in series { for v in values where v.isFinite && v > 0 { low = min(low, v); high = max(high, v) } }
+        return high > 0 && high / low > pow(10, 1.5)
     }
 
     /// The paper's "various m" view: per series (default neg variance, neg mean, pos mean) a 3-D panel with one
@@ -69,6 +84,7 @@ extension ReportFigures {
                         try axes.line(x: data[i]!.steps, y: data[i]!.values[r], color: styles[i].color, width: 0.8)
                     } catch { throw .plot(error) }
                     axes.legendPosition = .hidden
+                    addMarkers(&axes, runs: [runs[i]], labelled: false)
                     figure[r, c] = axes
                 }
             }

@@ -189,6 +189,7 @@ extension ReportFigures {
         var figure = makeFigure(options, defaultSize: runs.count > 1 ? .text : .column, rows: rows, columns: columns,
                                 panelAspect: runs.count > 1 ? 1.1 : 0.85)
         figure.sharedY = .row
+        var union: ClosedRange<Double>?
         for (i, run) in runs.enumerated() {
             let epochs = try chooseEpochs(run, requested: options.epochs, figure: "ridgeline") { _ in true }
             let sums = try HistogramSums.epochs(run, streams: [.positive, .negative], epochs: epochs)
@@ -202,13 +203,16 @@ extension ReportFigures {
             do {
                 try axes.ridgeline([negative.series, positive.series], rowLabels: epochs.map { "epoch \($0.epoch)" })
             } catch { throw .plot(error) }
-            axes.xLimits = ridgelineLimits([(neg, negative.densities), (pos, positive.densities)],
-                                           peak: max(negative.peak, positive.peak))
+            if let limits = ridgelineLimits([(neg, negative.densities), (pos, positive.densities)], peak: max(negative.peak, positive.peak)) {
+                union = union.map { min($0.lowerBound, limits.lowerBound)...max($0.upperBound, limits.upperBound) } ?? limits
+            }
             axes.xLabel = "cosine score"
             if runs.count > 1 { axes.title = styles[i].label }
             axes.legendPosition = i == 0 ? .auto : .hidden
             figure[i / columns, i % columns] = axes
         }
+        // One score range for every panel, so runs compare at a glance.
+        for i in runs.indices { figure[i / columns, i % columns].xLimits = union }
         for i in runs.count..<(rows * columns) { figure[i / columns, i % columns].isHidden = true }
         return figure
     }
@@ -224,6 +228,7 @@ extension ReportFigures {
         let (styles, _) = RunStyling.styles(runs)
         var figure = makeFigure(options, defaultSize: .text, rows: runs.count, columns: 2, panelAspect: 0.75)
         figure.sharedY = .row
+        var unions: [ClosedRange<Double>?] = [nil, nil]
         for (r, run) in runs.enumerated() {
             let reader = run.reader
             let epochs = try chooseEpochs(run, requested: options.epochs, figure: "ft-shift") { e throws(ReportError) in
@@ -242,13 +247,17 @@ extension ReportFigures {
                 do {
                     try axes.ridgeline([b.series, a.series], rowLabels: epochs.map { "epoch \($0.epoch)" })
                 } catch { throw .plot(error) }
-                axes.xLimits = ridgelineLimits([(before, b.densities), (after, a.densities)], peak: max(a.peak, b.peak))
+                if let limits = ridgelineLimits([(before, b.densities), (after, a.densities)], peak: max(a.peak, b.peak)) {
+                    unions[c] = unions[c].map { min($0.lowerBound, limits.lowerBound)...max($0.upperBound, limits.upperBound) } ?? limits
+                }
                 axes.xLabel = c == 0 ? "positive score" : "negative score"
                 axes.title = runs.count > 1 ? "\(styles[r].label): \(c == 0 ? "pos" : "neg")" : (c == 0 ? "positives" : "negatives")
                 axes.legendPosition = r == 0 ? .auto : .hidden
                 figure[r, c] = axes
             }
         }
+        // One score range per column (pos, neg) across runs.
+        for r in runs.indices { for c in 0..<2 { figure[r, c].xLimits = unions[c] } }
         return figure
     }
 }

@@ -73,10 +73,17 @@ extension ReportFigures {
         do {
             try axes.line(x: angles.map(cos), y: angles.map(sin), color: Color(red8: 0x9a, green8: 0x9a, blue8: 0x9a), width: 0.7)
         } catch { throw .plot(error) }
-        axes.xLimits = -1.45...1.45
-        axes.yLimits = -1.45...1.45
+        fitLimits(&axes, [])
         axes.grid = .none
         axes.xLabel = "along first vector"
+    }
+
+    /// Square limits around the origin holding the unit circle and `points` with room for their labels.
+    static func fitLimits(_ axes: inout Axes, _ points: [(Double, Double)]) {
+        let reach = points.map { ($0.0 * $0.0 + $0.1 * $0.1).squareRoot() }.max() ?? 0
+        let r = max(1.3, reach * 1.22 + 0.08)
+        axes.xLimits = -r...r
+        axes.yLimits = -r...r
     }
 
     /// A vector from the origin with a dot at its tip, labelled just beyond the tip (away from the origin).
@@ -111,6 +118,7 @@ extension ReportFigures {
             }
         } catch { throw .plot(error) }
         let zq = project(q, basis), zk = project(k, basis)
+        var shown = [zq, zk] + otherKeys
         try arrow(&axes, zq, label: "z_q", color: Palette.categorical(0))
         try arrow(&axes, zk, label: "z_k", color: Palette.categorical(2))
         if let tq = vector(samples, .transformedQuery, first), let tk = vector(samples, .transformedKey, first) {
@@ -119,6 +127,7 @@ extension ReportFigures {
                 // The line of λ through z_q and z_k, out to the transformed pair.
                 try axes.line(x: [pk.0, pq.0], y: [pk.1, pq.1], color: Color.gray, width: 0.6, dash: .dashed)
             } catch { throw .plot(error) }
+            shown += [pq, pk]
             try arrow(&axes, pq, label: "ẑ_q", color: Palette.categorical(1))
             try arrow(&axes, pk, label: "ẑ_k", color: Palette.categorical(3))
             let s = zip(q, k).reduce(0) { $0 + $1.0 * $1.1 }, st = zip(tq, tk).reduce(0) { $0 + $1.0 * $1.1 }
@@ -127,6 +136,7 @@ extension ReportFigures {
             axes.xLabel = "no transformed pair recorded (FT off)"
         }
         axes.legendPosition = otherKeys.isEmpty ? .hidden : .lowerLeft
+        fitLimits(&axes, shown)
     }
 
     static func negativePanel(_ axes: inout Axes, samples: [GeometrySample], lambda: Double?) throws(ReportError) {
@@ -155,6 +165,7 @@ extension ReportFigures {
                 let pp = project(partner, basis)
                 do { try axes.line(x: [pn.0, pp.0], y: [pn.1, pp.1], color: Color.gray, width: 0.6, dash: .dashed) } catch { throw .plot(error) }
                 try arrow(&axes, pp, label: "n_π(j)", color: Palette.categorical(4))
+                fitLimits(&axes, [pn, pp])
             }
         }
         try arrow(&axes, pm, label: "n̂_j", color: Palette.categorical(1))

@@ -46,6 +46,10 @@ extension ReportFigures {
                 } catch { throw .plot(error) }
             }
         }
+        if let i = withEvals.first {
+            // The same events on the epoch axis (epochs of the first run with evaluations), so the panels read alike.
+            addMarkers(&accuracy, runs: runs, position: epochPosition(try runs[i].epochRanges()))
+        }
         figure[0, 2] = accuracy
         let entries = withEvals.filter { styles[$0].leadsGroup }.count
         placeLegend(&figure, entries: entries, preferredColumn: 2)
@@ -58,6 +62,7 @@ extension ReportFigures {
     public static func ablation(_ analysis: SweepAnalysis, options: FigureOptions = FigureOptions()) throws(ReportError) -> Figure {
         let groups = analysis.groups
         let kinds = ["knn_top1", "linear_top1"].filter { key in groups.contains { ($0.intervals[key]?.count ?? 0) > 0 } }
+        let anyInterval = groups.contains { g in kinds.contains { (g.intervals[$0]?.count ?? 0) > 1 } }
         if groups.isEmpty || kinds.isEmpty {
             throw .missingData(run: analysis.runs.first?.name ?? "?", what: "and the other runs have no kNN or linear evaluations: the ablation figure needs them")
         }
@@ -77,18 +82,29 @@ extension ReportFigures {
         let base = max(0, (lowest - max(2, 0.15 * (highest - lowest))).rounded(.down))
         for (k, key) in kinds.enumerated() {
             let offset = kinds.count == 2 ? (k == 0 ? -0.2 : 0.2) : 0
-            var x: [Double] = [], heights: [Double] = [], errors: [Double] = []
+            // Settings with one run get no error bar (an interval needs two); they are drawn as a second, unlabelled
+            // set of bars in the same colour.
+            var withInterval: (x: [Double], heights: [Double], errors: [Double]) = ([], [], [])
+            var single: (x: [Double], heights: [Double]) = ([], [])
             for (i, g) in groups.enumerated() {
                 guard let ci = g.intervals[key], ci.count > 0, ci.mean.isFinite else { continue }
-                x.append(Double(i) + offset)
-                heights.append(ci.mean)
-                errors.append(ci.count > 1 && ci.halfWidth.isFinite ? ci.halfWidth : 0)
+                if ci.count > 1 && ci.halfWidth.isFinite {
+                    withInterval.x.append(Double(i) + offset); withInterval.heights.append(ci.mean); withInterval.errors.append(ci.halfWidth)
+                } else {
+                    single.x.append(Double(i) + offset); single.heights.append(ci.mean)
+                }
             }
-            if x.isEmpty { continue }
+            let label = key == "knn_top1" ? "kNN top-1" : "linear top-1"
+            let color = key == "knn_top1" ? negativeColor : positiveColor
             do {
-                try axes.bars(x: x, heights: heights, errors: .symmetric(errors), width: width, baseline: base,
-                              label: key == "knn_top1" ? "kNN top-1" : "linear top-1",
-                              color: key == "knn_top1" ? negativeColor : positiveColor)
+                if !withInterval.x.isEmpty {
+                    try axes.bars(x: withInterval.x, heights: withInterval.heights, errors: .symmetric(withInterval.errors),
+                                  width: width, baseline: base, label: label, color: color)
+                }
+                if !single.x.isEmpty {
+                    try axes.bars(x: single.x, heights: single.heights, width: width, baseline: base,
+                                  label: withInterval.x.isEmpty ? label : nil, color: color)
+                }
             } catch { throw .plot(error) }
         }
         let labels = groups.map { g in
@@ -105,7 +121,9 @@ extension ReportFigures {
             : keys.joined(separator: ", ")
         axes.grid = .horizontal
         axes.legendPosition = kinds.count > 1 ? .auto : .hidden
-        if kinds.count == 1 { axes.title = kinds[0] == "knn_top1" ? "kNN top-1 (mean ± 95 % CI)" : "linear top-1 (mean ± 95 % CI)" }
+        if kinds.count == 1 {
+            axes.title = (kinds[0] == "knn_top1" ? "kNN top-1" : "linear top-1") + (anyInterval ? " (mean ± 95 % CI)" : "")
+        }
         figure[0, 0] = axes
         return figure
     }

@@ -78,7 +78,8 @@ public enum ReportFigures {
     /// line per distinct step, labelled (up to three labels per kind). Events at or before the first recorded step
     /// are left out: a line on the frame says nothing. `onDark` picks a light grey that shows on a heat map;
     /// `labelled` false draws the lines only (lower rows of a grid, whose top row carries the labels).
-    static func addMarkers(_ axes: inout Axes, runs: [RunSource], onDark: Bool = false, labelled: Bool = true) {
+    static func addMarkers(_ axes: inout Axes, runs: [RunSource], onDark: Bool = false, labelled: Bool = true,
+                           position: (Int) -> Double? = { Double($0) }) {
         let kinds: [(EventKind, String, Dash)] = [(.queueFilled, "queue filled", .dotted), (.learningRateDrop, "LR drop", .dashed),
                                                   (.featureTransformStarted, "FT start", .dashDot)]
         let first = runs.compactMap { $0.stepRange?.lowerBound }.min() ?? 0
@@ -87,8 +88,19 @@ public enum ReportFigures {
             var steps: [Int] = []
             for run in runs { for e in run.events where e.kind == kind && e.step > first && !steps.contains(e.step) { steps.append(e.step) } }
             for (i, step) in steps.sorted().enumerated() {
-                axes.verticalMarker(x: Double(step), label: labelled && i < 3 ? label : nil, color: color, dash: dash)
+                guard let x = position(step) else { continue }
+                axes.verticalMarker(x: x, label: labelled && i < 3 ? label : nil, color: color, dash: dash)
             }
+        }
+    }
+
+    /// A step's position on an epoch axis where epoch e's evaluation sits at x = e: e − 1 + the fraction of the
+    /// epoch done at the end of the step; nil for a step outside the recorded epochs.
+    static func epochPosition(_ epochs: [(epoch: Int, steps: ClosedRange<Int>)]) -> (Int) -> Double? {
+        { step in
+            guard let e = epochs.first(where: { $0.steps.contains(step) }) else { return nil }
+            let length = Double(e.steps.count)
+            return Double(e.epoch - 1) + Double(step - e.steps.lowerBound + 1) / length
         }
     }
 

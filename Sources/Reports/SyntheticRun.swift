@@ -266,8 +266,9 @@ private struct Generator {
             let transformed = positives.map { s in s - 2 * lambdaEx * (lambdaEx - 1) * (1 - s) }
             histograms.append((.positiveTransformed, try histogram(values: transformed, spec: .transformed)))
             let shrink = lambdaIn * lambdaIn + (1 - lambdaIn) * (1 - lambdaIn)
+            // Mixed negatives are convex combinations of unit rows: their scores stay in [−1, 1].
             histograms.append((.negativeTransformed, try binnedNormal(mean: negativeMean, variance: negativeVariance * shrink,
-                                                                      count: negativeCount, spec: .transformed)))
+                                                                      count: negativeCount, spec: .transformed, within: -1...1)))
         }
 
         let loss = frozen
@@ -309,22 +310,23 @@ private struct Generator {
     }
 
     /// `count` values of a normal (two modes at mean ± d when the variance exceeds 0.05), binned exactly through
-    /// the normal CDF with rounded cumulative counts; on cosine edges truncated to [−1, 1]. Moments are those of
-    /// the bin centres.
-    func binnedNormal(mean: Double, variance: Double, count: Int, spec: HistogramSpec) throws -> ScoreHistogram {
+    /// the normal CDF with rounded cumulative counts, truncated to `bounds` (default: [−1, 1] on cosine edges, none
+    /// otherwise). Moments are those of the bin centres.
+    func binnedNormal(mean: Double, variance: Double, count: Int, spec: HistogramSpec,
+                      within bounds: ClosedRange<Double>? = nil) throws -> ScoreHistogram {
         let core = min(variance, 0.05), d = max(0, variance - 0.05).squareRoot()
         let sigma = max(core.squareRoot(), 1e-4)
-        let cosine = spec == .cosine
+        let limits = bounds ?? (spec == .cosine ? spec.lower...spec.upper : -Double.infinity...Double.infinity)
         func raw(_ x: Double) -> Double {
             let a = 0.5 * erfc(-(x - mean + d) / (sigma * 2.0.squareRoot()))
             let b = 0.5 * erfc(-(x - mean - d) / (sigma * 2.0.squareRoot()))
             return d > 0 ? 0.5 * (a + b) : a
         }
-        // Cosines: the distribution truncated to [−1, 1] (renormalised, so no mass piles on the edge bins).
-        let low = cosine ? raw(spec.lower) : 0, high = cosine ? raw(spec.upper) : 1
+        // Truncated to the bounds (cosines: [−1, 1]) and renormalised, so no mass piles on the edge bins.
+        let low = limits.lowerBound.isFinite ? raw(limits.lowerBound) : 0, high = limits.upperBound.isFinite ? raw(limits.upperBound) : 1
         func cdf(_ x: Double) -> Double {
-            if cosine && x <= spec.lower { return 0 }
-            if cosine && x >= spec.upper { return 1 }
+            if x <= limits.lowerBound { return 0 }
+            if x >= limits.upperBound { return 1 }
             return (raw(x) - low) / max(high - low, 1e-12)
         }
         var counts = [UInt32](repeating: 0, count: spec.bins)

@@ -39,7 +39,8 @@ private func checkGolden(_ name: String, _ bytes: [UInt8]) throws {
         return
     }
     let expected = try #require(try? Data(contentsOf: url), "missing golden \(name): run with SCORESCOPE_UPDATE_GOLDEN=1")
-    #expect([UInt8](expected) == bytes, "\(name) differs from its golden file; look at both, then regenerate on purpose")
+    let same = [UInt8](expected) == bytes   // compared outside #expect, which would print every byte
+    #expect(same, "\(name) differs from its golden file (\(expected.count) vs \(bytes.count) bytes); look at both, then regenerate on purpose")
 }
 
 @Test func goldenFilesMatchForEveryKind() throws {
