@@ -91,13 +91,29 @@ enum HistogramSums {
         return (sums, xEdges)
     }
 
-    /// One slot per epoch in `epochs` (each the epoch's step range).
+    /// One slot per epoch in `epochs` (each the epoch's step range). Reads only those epochs' rows, one range query
+    /// per epoch, so five epochs of a long run cost five epochs of reading.
     static func epochs(_ run: RunSource, streams: [ScoreStream], epochs: [(epoch: Int, steps: ClosedRange<Int>)]) throws(ReportError)
         -> [ScoreStream: StreamSums] {
-        guard let low = epochs.map(\.steps.lowerBound).min(), let high = epochs.map(\.steps.upperBound).max() else { return [:] }
-        return try sum(run, streams: streams, range: low...high, slotCount: epochs.count) { step in
-            epochs.firstIndex { $0.steps.contains(step) }
+        var merged: [ScoreStream: StreamSums] = [:]
+        for (slot, epoch) in epochs.enumerated() {
+            let one = try sum(run, streams: streams, range: epoch.steps, slotCount: 1) { _ in 0 }
+            for (stream, s) in one {
+                var m = merged[stream] ?? StreamSums(stream: stream, lower: s.lower, upper: s.upper, bins: s.bins,
+                                                     counts: Array(repeating: 0, count: epochs.count * s.bins),
+                                                     totals: Array(repeating: 0, count: epochs.count),
+                                                     rows: Array(repeating: 0, count: epochs.count))
+                if m.bins != s.bins || m.lower != s.lower || m.upper != s.upper {
+                    throw .store("\(run.reader.path): the \(stream.rawValue) histograms of epoch \(epoch.epoch) have bins \(s.bins) on "
+                        + "[\(s.lower), \(s.upper)] where other epochs have \(m.bins) on [\(m.lower), \(m.upper)]")
+                }
+                m.counts.replaceSubrange(slot * s.bins..<(slot + 1) * s.bins, with: s.counts)
+                m.totals[slot] = s.totals[0]
+                m.rows[slot] = s.rows[0]
+                merged[stream] = m
+            }
         }
+        return merged
     }
 
     /// `body` for each index in 0..<count on all cores; results in index order; the first error by index is

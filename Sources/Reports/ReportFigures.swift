@@ -139,12 +139,12 @@ public enum ReportFigures {
         return picked
     }
 
-    /// Legend placement for a row of panels: inside (auto) on one panel for few entries, to the right of the
-    /// last panel for many, so it never covers data.
+    /// Legend placement for a row of panels: inside (where it hides least) on one panel for up to three entries,
+    /// to the right of the last panel for more, so a long legend never covers data.
     static func placeLegend(_ figure: inout Figure, row: Int = 0, entries: Int, preferredColumn: Int = 0) {
         for c in 0..<figure.columns { figure[row, c].legendPosition = .hidden }
         if entries == 0 { return }
-        if entries > 3 && figure.columns > 1 {
+        if entries > 3 {
             figure[row, figure.columns - 1].legendPosition = .outsideRight
         } else {
             figure[row, min(preferredColumn, figure.columns - 1)].legendPosition = .auto
