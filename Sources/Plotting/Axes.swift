@@ -18,6 +18,15 @@ public enum LegendPosition: Sendable, Equatable {
 /// Which grid lines an axes draws at its major ticks.
 public enum GridLines: Sendable, Equatable { case none, horizontal, vertical, both }
 
+/// A text placed at a data point (see `Axes.annotate`).
+struct Annotation: Sendable, Equatable {
+    var text: String
+    var x: Double
+    var y: Double
+    var anchor: TextAnchor
+    var color: Color?
+}
+
 /// A vertical line at an x value with a short label (queue filled, LR drop, FT start).
 public struct VerticalMarker: Sendable, Equatable {
     /// Data x of the line.
@@ -59,8 +68,12 @@ public struct Axes: Sendable {
     /// Legend columns, default 1.
     public var legendColumns = 1
 
+    /// Draws nothing and takes no room beyond its grid cell (an unused slot of a grid). Default false.
+    public var isHidden = false
+
     var artists: [any Artist] = []
     var markers: [VerticalMarker] = []
+    var annotations: [Annotation] = []
     var customXTicks: [Tick]?
     var customYTicks: [Tick]?
     var colorBarLabel: String??   // nil: no colour bar; .some(label)
@@ -247,6 +260,15 @@ public struct Axes: Sendable {
     public mutating func verticalMarker(x: Double, label: String? = nil, color: Color = .gray, dash: Dash = .dashed) {
         if !x.isFinite { nonFiniteCount += 1; return }
         markers.append(VerticalMarker(x: x, label: label, color: color, dash: dash))
+    }
+
+    /// A text at data point (`x`, `y`) placed by `anchor` (default: left of the text, centred vertically, so it
+    /// reads after the point), in the tick-label font; drawn over the data, not clipped, not part of the layout.
+    /// Default colour: the text colour.
+    public mutating func annotate(_ text: String, x: Double, y: Double, anchor: TextAnchor = TextAnchor(.left, .center),
+                                  color: Color? = nil) {
+        if !x.isFinite || !y.isFinite { nonFiniteCount += 1; return }
+        annotations.append(Annotation(text: text, x: x, y: y, anchor: anchor, color: color))
     }
 
     /// Fixed x ticks with their labels (categories of a bar chart), replacing the automatic ones.

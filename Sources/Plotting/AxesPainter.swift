@@ -185,6 +185,7 @@ struct AxesPainter {
 
     /// How far decorations reach beyond the plot on each side (≥ 0).
     func overhang() -> (left: Double, right: Double, top: Double, bottom: Double) {
+        if axes.isHidden { return (0, 0, 0, 0) }
         var left = 0.0, right = 0.0, top = 0.0, bottom = 0.0
         let boxes = decorationTexts().map(box) + decorationBoxes()
             + [plot.insetBy(-style.tickLength)]   // outward ticks
@@ -303,6 +304,7 @@ struct AxesPainter {
     // MARK: drawing
 
     func draw() {
+        if axes.isHidden { return }
         if let p = projection, let ribbons = axes.ribbons {
             draw3D(p, ribbons)
         } else {
@@ -339,6 +341,10 @@ struct AxesPainter {
                             style: StrokeStyle(color: m.color, width: 0.7, dash: m.dash, roundJoins: false))
         }
         renderer.popClip()
+        for a in axes.annotations where axes.xScale.accepts(a.x) && axes.yScale.accepts(a.y) {
+            renderer.text(a.text, at: Point(xMap(a.x), yMap(a.y)), font: style.tickFont, color: a.color ?? style.textColor,
+                          anchor: a.anchor, rotation: 0)
+        }
 
         // Frame and outward ticks.
         renderer.stroke(.rect(plot), style: StrokeStyle(color: style.frameColor, width: style.frameWidth, roundJoins: false))

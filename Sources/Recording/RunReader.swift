@@ -271,14 +271,14 @@ public final class RunReader: Sendable {
         }
     }
 
-    private func corrupt(_ reason: String) -> RecordingError { .corruptStore(path: path, reason: reason) }
+    func corrupt(_ reason: String) -> RecordingError { .corruptStore(path: path, reason: reason) }
 
     private func rangeClause(_ range: ClosedRange<Int>?) -> (String, StatementArguments) {
         guard let range else { return ("", []) }
         return (" WHERE step BETWEEN ? AND ?", [range.lowerBound, range.upperBound])
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
         try RunStore.wrap(path) { try queue.read(body) }
     }
 }

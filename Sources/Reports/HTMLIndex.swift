@@ -57,15 +57,18 @@ public struct HTMLIndex: Sendable {
     public var figures: [IndexFigure]
     /// The sweep file or resolved configuration, shown verbatim (escaped) in a <pre> block.
     public var configuration: String
+    /// Short remarks shown as a list under the facts (e.g. figures that could not be drawn and why). Default none.
+    public var notes: [String]
 
     public init(title: String, description: String = "", facts: [(String, String)] = [], tables: [IndexTable] = [],
-                figures: [IndexFigure] = [], configuration: String = "") {
+                figures: [IndexFigure] = [], configuration: String = "", notes: [String] = []) {
         self.title = title
         self.description = description
         self.facts = facts
         self.tables = tables
         self.figures = figures
         self.configuration = configuration
+        self.notes = notes
     }
 
     /// Escapes text for HTML element content and double-quoted attribute values.
@@ -110,9 +113,10 @@ public struct HTMLIndex: Sendable {
         body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; padding: 0 1em; }
         h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #ccc; }
         .facts { color: #555; } .facts span { margin-right: 1.5em; white-space: nowrap; }
+        .scroll { overflow-x: auto; } .notes { color: #8a4b00; font-size: 0.9em; }
         table { border-collapse: collapse; font-size: 0.9em; margin: 0.5em 0; }
         th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; } th { background: #f3f3f3; }
-        td:first-child, th:first-child { text-align: left; }
+        td:first-child, th:first-child { text-align: left; white-space: nowrap; }
         figure { margin: 1.5em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
         figcaption { color: #444; font-size: 0.9em; } .dl { font-size: 0.85em; } .dl a { margin-right: 0.8em; }
         pre { background: #f7f7f7; padding: 1em; overflow-x: auto; font-size: 0.85em; }
@@ -126,11 +130,14 @@ public struct HTMLIndex: Sendable {
         if !facts.isEmpty {
             h += "<p class=\"facts\">" + facts.map { "<span><b>\(e($0.0)):</b> \(e($0.1))</span>" }.joined() + "</p>\n"
         }
+        if !notes.isEmpty {
+            h += "<ul class=\"notes\">\n" + notes.map { "<li>\(e($0))</li>\n" }.joined() + "</ul>\n"
+        }
         if !tables.isEmpty { h += "<h2>Tables</h2>\n" }
         for t in tables {
-            h += "<h3>\(e(t.title))</h3>\n<table>\n<tr>" + t.header.map { "<th>\(e($0))</th>" }.joined() + "</tr>\n"
+            h += "<h3>\(e(t.title))</h3>\n<div class=\"scroll\"><table>\n<tr>" + t.header.map { "<th>\(e($0))</th>" }.joined() + "</tr>\n"
             for r in t.rows { h += "<tr>" + r.map { "<td>\(e($0))</td>" }.joined() + "</tr>\n" }
-            h += "</table>\n"
+            h += "</table></div>\n"
             if !t.downloads.isEmpty { h += links(t.downloads) }
         }
         if !figures.isEmpty { h += "<h2>Figures</h2>\n" }

@@ -16,7 +16,7 @@ struct Scorescope: AsyncParsableCommand {
         momentum; and draw publication figures.
         """,
         version: scorescopeVersion,
-        subcommands: [TrainCommand.self, SweepCommand.self, InspectCommand.self, AnalyzeCommand.self, ExportCommand.self, DataCommand.self, Bench.self]
+        subcommands: [TrainCommand.self, SweepCommand.self, InspectCommand.self, AnalyzeCommand.self, PlotCommand.self, ReportCommand.self, ExportCommand.self, DataCommand.self, Bench.self]
     )
 }
 

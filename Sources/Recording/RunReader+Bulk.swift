@@ -1,0 +1,119 @@
+// RunReader bulk reads: several `steps` columns in one pass, and the raw bin counts of many histograms without
+// building a ScoreHistogram per row, for figures over 100k+ steps (heat maps sum counts per pixel column).
+// These loops step a prepared SQLite statement directly (inside a GRDB read transaction, so they see one
+// committed snapshot like every other read): GRDB's per-row decoding cost about as much as SQLite itself here.
+// Every cell's storage class is checked: NULL or non-numeric cells read as NaN in series; a histogram row with a
+// missing cell or a counts BLOB that does not hold `bins` counts is a `corruptStore` error naming the file.
+// Deliberately not here: any aggregation policy (the caller sums, bins or skips).
+import Foundation
+import GRDB
+import GRDBSQLite
+
+/// One stored histogram row, valid only inside the `forEachHistogram` callback that hands it over.
+public struct HistogramRowView {
+    public var step: Int
+    public var stream: ScoreStream
+    /// Lower and upper edge and bin count of the row's spec.
+    public var lower: Double
+    public var upper: Double
+    public var bins: Int
+    public var underflow: Int
+    public var overflow: Int
+    /// Non-NaN values (bins + underflow + overflow).
+    public var count: Int
+    /// `bins` little-endian UInt32 counts; do not keep this buffer beyond the callback.
+    public var counts: UnsafeRawBufferPointer
+
+    /// The count of bin `index` (0-based, < `bins`).
+    @inlinable public func count(ofBin index: Int) -> UInt32 {
+        UInt32(littleEndian: counts.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
+    }
+}
+
+extension RunReader {
+    /// Several `steps` columns over `range` (all steps when nil) in one query: the steps ascending and one value
+    /// array per requested column, in the order given; NULL (or non-numeric) cells read as NaN.
+    public func columns(_ columns: [StepColumn], in range: ClosedRange<Int>? = nil) throws -> (steps: [Int], values: [[Double]]) {
+        let names = (["step"] + columns.map(\.rawValue)).joined(separator: ", ")
+        let sql = "SELECT \(names) FROM steps" + rangeSQL(range, prefix: " WHERE") + " ORDER BY step"
+        return try read { db in
+            var steps: [Int] = []
+            var values = Array(repeating: [Double](), count: columns.count)
+            try forEachRow(db, sql) { statement in
+                guard sqlite3_column_type(statement, 0) == SQLITE_INTEGER else { throw corrupt("a steps row has no integer step") }
+                steps.append(Int(sqlite3_column_int64(statement, 0)))
+                for c in columns.indices { values[c].append(real(statement, Int32(c + 1)) ?? .nan) }
+            }
+            return (steps, values)
+        }
+    }
+
+    /// Calls `body` for every histogram of `streams` with step in `range` (all when nil), ascending by step
+    /// (streams of one step in stream-name order). The row's counts are read in place, not copied.
+    public func forEachHistogram(_ streams: Set<ScoreStream>, in range: ClosedRange<Int>? = nil,
+                                 _ body: (HistogramRowView) throws -> Void) throws {
+        let wanted = ScoreStream.allCases.filter(streams.contains)
+        if wanted.isEmpty { return }
+        // Stream names are the enum's own constants, so they can be written into the SQL; the stream comes back
+        // as its index in `wanted` to avoid a String per row.
+        let names = wanted.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        let index = "CASE stream " + wanted.enumerated().map { "WHEN '\($1.rawValue)' THEN \($0)" }.joined(separator: " ") + " END"
+        let sql = "SELECT step, \(index), lo, hi, bins, underflow, overflow, count, counts FROM histograms WHERE stream IN (\(names))"
+            + rangeSQL(range, prefix: " AND") + " ORDER BY step, stream"
+        try read { db in
+            try forEachRow(db, sql) { statement in
+                for column: Int32 in [0, 1, 4, 5, 6, 7] where sqlite3_column_type(statement, column) != SQLITE_INTEGER {
+                    throw corrupt("a histogram row has a missing or mistyped cell \(column)")
+                }
+                let step = Int(sqlite3_column_int64(statement, 0))
+                let stream = wanted[Int(sqlite3_column_int64(statement, 1))]
+                guard let lower = real(statement, 2), let upper = real(statement, 3), upper > lower else {
+                    throw corrupt("the \(stream.rawValue) histogram at step \(step) has no valid edges")
+                }
+                let bins = Int(sqlite3_column_int64(statement, 4))
+                let bytes = Int(sqlite3_column_bytes(statement, 8))
+                guard bins > 0, sqlite3_column_type(statement, 8) == SQLITE_BLOB, bytes == bins * 4,
+                      let blob = sqlite3_column_blob(statement, 8) else {
+                    throw corrupt("the \(stream.rawValue) histogram at step \(step) has a counts BLOB that does not hold \(bins) bins")
+                }
+                try body(HistogramRowView(step: step, stream: stream, lower: lower, upper: upper, bins: bins,
+                                          underflow: Int(sqlite3_column_int64(statement, 5)),
+                                          overflow: Int(sqlite3_column_int64(statement, 6)),
+                                          count: Int(sqlite3_column_int64(statement, 7)),
+                                          counts: UnsafeRawBufferPointer(start: blob, count: bytes)))
+            }
+        }
+    }
+
+    /// " WHERE step BETWEEN a AND b" (or with another prefix) for a range, "" for nil. Integers only.
+    private func rangeSQL(_ range: ClosedRange<Int>?, prefix: String) -> String {
+        guard let range else { return "" }
+        return "\(prefix) step BETWEEN \(range.lowerBound) AND \(range.upperBound)"
+    }
+
+    /// Prepares `sql` on the read transaction's connection and calls `body` once per result row.
+    private func forEachRow(_ db: Database, _ sql: String, _ body: (OpaquePointer) throws -> Void) throws {
+        guard let connection = db.sqliteConnection else { throw corrupt("the database connection is closed") }
+        var prepared: OpaquePointer?
+        guard sqlite3_prepare_v2(connection, sql, -1, &prepared, nil) == SQLITE_OK, let statement = prepared else {
+            let message = String(cString: sqlite3_errmsg(connection))
+            sqlite3_finalize(prepared)
+            throw corrupt("cannot read it: \(message)")
+        }
+        defer { sqlite3_finalize(statement) }
+        while true {
+            let status = sqlite3_step(statement)
+            if status == SQLITE_DONE { return }
+            guard status == SQLITE_ROW else { throw corrupt("reading failed: \(String(cString: sqlite3_errmsg(connection)))") }
+            try body(statement)
+        }
+    }
+}
+
+/// A REAL or INTEGER cell as a Double; nil for NULL, text or blobs.
+private func real(_ statement: OpaquePointer, _ column: Int32) -> Double? {
+    switch sqlite3_column_type(statement, column) {
+    case SQLITE_FLOAT, SQLITE_INTEGER: return sqlite3_column_double(statement, column)
+    default: return nil
+    }
+}

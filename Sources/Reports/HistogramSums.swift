@@ -1,0 +1,147 @@
+// HistogramSums: stored histograms summed over step ranges, as densities: per pixel column of a heat map (a
+// long run's 100k histograms become a few hundred columns; every step counts, none is skipped) or per epoch
+// (ridgelines). Reads through RunReader.forEachHistogram (counts in place, no per-row objects) and reads several
+// runs on all cores, each run into its own result, so the output does not depend on the thread count.
+// Deliberately not here: drawing, and any smoothing or interpolation of the counts.
+import Dispatch
+import Foundation
+import Recording
+
+/// Summed bin counts of one stream over a set of step ranges ("slots": heat-map columns or epochs).
+struct StreamSums: Sendable {
+    var stream: ScoreStream
+    var lower: Double
+    var upper: Double
+    var bins: Int
+    /// `counts[slot * bins + bin]` (exact integer sums).
+    var counts: [UInt64]
+    /// Values per slot including under/overflow (the density's denominator).
+    var totals: [Double]
+    /// Histogram rows summed per slot.
+    var rows: [Int]
+
+    var binWidth: Double { (upper - lower) / Double(bins) }
+    var edges: [Double] { (0...bins).map { lower + Double($0) * binWidth } }
+    var slots: Int { totals.count }
+
+    /// Density per bin (counts / (total × bin width)) of `slot`; NaN everywhere for an empty slot.
+    func density(_ slot: Int) -> [Double] {
+        let total = totals[slot]
+        guard total > 0 else { return Array(repeating: .nan, count: bins) }
+        let scale = 1 / (total * binWidth)
+        return (0..<bins).map { Double(counts[slot * bins + $0]) * scale }
+    }
+}
+
+enum HistogramSums {
+    /// Sums `streams` of `run` into `slotCount` slots; `slot(step)` gives a step's slot or nil to skip it.
+    /// Streams that have no histogram in any slot are absent from the result. Throws `.store` when a stream's bin
+    /// spec changes between rows.
+    static func sum(_ run: RunSource, streams: [ScoreStream], range: ClosedRange<Int>?, slotCount: Int,
+                    slot: (Int) -> Int?) throws(ReportError) -> [ScoreStream: StreamSums] {
+        var sums: [ScoreStream: StreamSums] = [:]
+        // Flat accumulators per stream, found by the stream's position (no dictionary lookup per bin).
+        var accumulators: [StreamSums?] = Array(repeating: nil, count: ScoreStream.allCases.count)
+        let index = Dictionary(uniqueKeysWithValues: ScoreStream.allCases.enumerated().map { ($1, $0) })
+        let path = run.reader.path
+        try ReportError.wrap {
+            try run.reader.forEachHistogram(Set(streams), in: range) { row in
+                guard let s = slot(row.step), s >= 0, s < slotCount, let k = index[row.stream] else { return }
+                if accumulators[k] == nil {
+                    accumulators[k] = StreamSums(stream: row.stream, lower: row.lower, upper: row.upper, bins: row.bins,
+                                                 counts: Array(repeating: 0, count: slotCount * row.bins),
+                                                 totals: Array(repeating: 0, count: slotCount),
+                                                 rows: Array(repeating: 0, count: slotCount))
+                }
+                guard var a = accumulators[k] else { return }
+                accumulators[k] = nil   // keep the arrays uniquely referenced while adding
+                defer { accumulators[k] = a }
+                if a.bins != row.bins || a.lower != row.lower || a.upper != row.upper {
+                    throw ReportError.store("\(path): the \(row.stream.rawValue) histogram at step \(row.step) has bins "
+                        + "\(row.bins) on [\(row.lower), \(row.upper)] where earlier steps had \(a.bins) on [\(a.lower), \(a.upper)]")
+                }
+                a.totals[s] += Double(row.count)
+                a.rows[s] += 1
+                let bins = row.bins, raw = row.counts
+                a.counts.withUnsafeMutableBufferPointer { all in
+                    // Integer adds of zero-extended counts: vectorises, and stays exact for any number of steps.
+                    guard let out = all.baseAddress?.advanced(by: s * bins), let counts = raw.baseAddress else { return }
+                    for b in 0..<bins {
+                        out[b] &+= UInt64(UInt32(littleEndian: counts.loadUnaligned(fromByteOffset: b &* 4, as: UInt32.self)))
+                    }
+                }
+            }
+        }
+        for case let a? in accumulators { sums[a.stream] = a }
+        return sums
+    }
+
+    /// Heat-map columns: `columns` equal slices of the run's step range (fewer when the run has fewer steps).
+    /// Returns the sums and the x edges in steps (slice boundaries, half a step outside the first and last step).
+    static func columns(_ run: RunSource, streams: [ScoreStream], columns wanted: Int) throws(ReportError)
+        -> (sums: [ScoreStream: StreamSums], xEdges: [Double]) {
+        let range = try run.requireSteps(for: "heatmap")
+        let span = range.upperBound - range.lowerBound + 1
+        let columns = max(1, min(wanted, span))
+        let first = range.lowerBound
+        let sums = try sum(run, streams: streams, range: range, slotCount: columns) { step in
+            (step - first) * columns / span
+        }
+        let xEdges = (0...columns).map { Double(first) - 0.5 + Double($0) * Double(span) / Double(columns) }
+        return (sums, xEdges)
+    }
+
+    /// One slot per epoch in `epochs` (each the epoch's step range). Reads only those epochs' rows, one range query
+    /// per epoch, so five epochs of a long run cost five epochs of reading.
+    static func epochs(_ run: RunSource, streams: [ScoreStream], epochs: [(epoch: Int, steps: ClosedRange<Int>)]) throws(ReportError)
+        -> [ScoreStream: StreamSums] {
+        var merged: [ScoreStream: StreamSums] = [:]
+        for (slot, epoch) in epochs.enumerated() {
+            let one = try sum(run, streams: streams, range: epoch.steps, slotCount: 1) { _ in 0 }
+            for (stream, s) in one {
+                var m = merged[stream] ?? StreamSums(stream: stream, lower: s.lower, upper: s.upper, bins: s.bins,
+                                                     counts: Array(repeating: 0, count: epochs.count * s.bins),
+                                                     totals: Array(repeating: 0, count: epochs.count),
+                                                     rows: Array(repeating: 0, count: epochs.count))
+                if m.bins != s.bins || m.lower != s.lower || m.upper != s.upper {
+                    throw .store("\(run.reader.path): the \(stream.rawValue) histograms of epoch \(epoch.epoch) have bins \(s.bins) on "
+                        + "[\(s.lower), \(s.upper)] where other epochs have \(m.bins) on [\(m.lower), \(m.upper)]")
+                }
+                m.counts.replaceSubrange(slot * s.bins..<(slot + 1) * s.bins, with: s.counts)
+                m.totals[slot] = s.totals[0]
+                m.rows[slot] = s.rows[0]
+                merged[stream] = m
+            }
+        }
+        return merged
+    }
+
+    /// `body` for each index in 0..<count on all cores; results in index order; the first error by index is
+    /// rethrown. Each index writes only its own slot, so results do not depend on scheduling.
+    static func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable (Int) throws(ReportError) -> T) throws(ReportError) -> [T] {
+        let slots = ParallelSlots<T>(count)
+        DispatchQueue.concurrentPerform(iterations: count) { i in
+            let result: Result<T, ReportError>
+            do throws(ReportError) { result = .success(try body(i)) } catch { result = .failure(error) }
+            slots.lock.lock()
+            slots.values[i] = result
+            slots.lock.unlock()
+        }
+        var out: [T] = []
+        for value in slots.values {
+            switch value {
+            case .success(let v)?: out.append(v)
+            case .failure(let e)?: throw e
+            case nil: throw .store("internal: a parallel read produced no result")
+            }
+        }
+        return out
+    }
+}
+
+/// Result slots shared by the iterations of `parallelMap` (each writes its own index under the lock).
+private final class ParallelSlots<T: Sendable>: @unchecked Sendable {
+    var values: [Result<T, ReportError>?]
+    let lock = NSLock()
+    init(_ count: Int) { values = Array(repeating: nil, count: count) }
+}

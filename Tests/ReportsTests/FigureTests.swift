@@ -1,0 +1,248 @@
+// Every figure kind drawn from the test stores, checked through the recording renderer: panels, legend texts,
+// marker labels, ribbons, rasters, notes; and the clear errors for runs that lack what a kind needs.
+import Foundation
+import Plotting
+import Recording
+import Testing
+@testable import Reports
+
+@Test func curvesDrawOneLinePerRunInEachOfThreePanelsWithMomentumAndAccuracyLegends() throws {
+    let fixtures = try Fixtures.load()
+    let runs = try fixtures.momentumSources()
+    let figure = try ReportFigures.curves(runs)
+    #expect(figure.allAxes.map(\.title) == ["neg variance (per query)", "neg mean", "pos mean"])
+    let drawn = record(figure)
+    // 300 points per run: plain polylines (no envelope), one per run and panel, at the curves' width.
+    let lines = drawn.strokes.filter { $0.style.width == 0.9 && $0.path.points.count == 300 }
+    #expect(lines.count == runs.count * 3)
+    // One legend entry per setting: the two 0.99 seeds share one, with their mean final kNN top-1.
+    func top1(_ name: String) throws -> Double {
+        try #require(runs.first { $0.name == name }?.finalKnnTop1)
+    }
+    let expected = [
+        "m=0.9 | " + String(format: "%.1f", try top1("m0.9-s1")),
+        "m=0.99 | " + String(format: "%.1f", (try top1("m0.99-s1") + top1("m0.99-s2")) / 2) + " (2 runs)",
+        "m=0.999 | " + String(format: "%.1f", try top1("m0.999-s1")),
+    ]
+    #expect(figure.allAxes[0].legendEntries.map(\.label) == expected)
+    let strings = drawn.texts.map(\.string)
+    for label in expected { #expect(strings.contains(label)) }
+    // Markers from the events: queue filled once per panel, two LR drops per panel; FT start is at step 1 (left out).
+    #expect(strings.filter { $0 == "queue filled" }.count == 3)
+    #expect(strings.filter { $0 == "LR drop" }.count == 6)
+    #expect(!strings.contains("FT start"))
+}
+
+@Test func curvesWithOneSeriesGiveOneLabelledPanel() throws {
+    let runs = try Fixtures.load().momentumSources()
+    let figure = try ReportFigures.curves(runs, options: FigureOptions(series: [.negativeMean]))
+    #expect(figure.allAxes.count == 1)
+    #expect(figure.allAxes[0].yLabel == "neg mean")
+    #expect(figure.width == FigureSize.columnWidth)
+}
+
+@Test func variousMomentaDrawOneRibbonPerSettingOrderedByMomentum() throws {
+    let runs = try Fixtures.load().momentumSources()
+    let figure = try ReportFigures.variousMomenta(runs)
+    #expect(figure.allAxes.count == 3)
+    let strings = texts(figure)
+    for depth in ["0.9", "0.99", "0.999"] { #expect(strings.filter { $0 == depth }.count == 3) }
+    #expect(strings.filter { $0 == "momentum m" }.count == 3)
+
+    let grid = try ReportFigures.variousMomenta(runs, options: FigureOptions(style: .grid))
+    #expect(grid.rows == 3 && grid.columns == 3)
+    // Largest momentum first, as in the 3-D view's front-to-back order.
+    #expect(grid.allAxes.prefix(3).map(\.title) == ["m=0.999", "m=0.99", "m=0.9"])
+    #expect(grid.allAxes.map(\.yLabel).compactMap { $0 } == ["neg variance (per query)", "neg mean", "pos mean"])
+}
+
+@Test func heatmapDrawsOneRasterPerRunAndStreamWithASharedColourBar() throws {
+    let runs = try Fixtures.load().momentumSources()
+    let figure = try ReportFigures.heatmap(runs)
+    // Four runs across, four streams down (FT streams recorded).
+    #expect(figure.rows == 4 && figure.columns == 4)
+    let drawn = record(figure)
+    let rasters = drawn.images.filter { $0.image.width > 1 }
+    #expect(rasters.count == 16)
+    // Never more columns than steps; the colour bar is the one 1-pixel-wide raster.
+    #expect(rasters.allSatisfy { $0.image.width <= 300 })
+    #expect(drawn.images.filter { $0.image.width == 1 }.count == 1)
+    let strings = drawn.texts.map(\.string)
+    #expect(strings.contains("density"))
+    #expect(strings.contains("pos cosine score") && strings.contains("neg after FT score"))
+    #expect(strings.filter { $0 == "queue filled" }.count == 4)   // top row only
+}
+
+@Test func heatmapColumnsSumEveryStepsCountsExactly() throws {
+    let run = try RunSource(directory: try Fixtures.load().momentumRuns[1])
+    let (sums, edges) = try HistogramSums.columns(run, streams: [.positive, .negative], columns: 7)
+    #expect(edges.count == 8 && edges.first == 0.5 && edges.last == 300.5)
+    let reader = try RunReader(directory: run.directory)
+    for stream in [ScoreStream.positive, .negative] {
+        let s = try #require(sums[stream])
+        var expected = [UInt64](repeating: 0, count: 7 * s.bins)
+        var totals = [Double](repeating: 0, count: 7)
+        for h in try reader.histograms(stream) {
+            let column = (h.step - 1) * 7 / 300
+            for (b, c) in h.histogram.counts.enumerated() { expected[column * s.bins + b] += UInt64(c) }
+            totals[column] += Double(h.histogram.count)
+        }
+        #expect(s.counts == expected)
+        #expect(s.totals == totals)
+        // A density integrates to the share of values inside the edges (1 for cosines), to rounding.
+        let integral = s.density(3).reduce(0, +) * s.binWidth
+        #expect(abs(integral - 1) < 1e-9)
+    }
+}
+
+@Test func ridgelineShowsFiveEvenlySpacedEpochsOrTheChosenOnes() throws {
+    let fixtures = try Fixtures.load()
+    let run = try RunSource(directory: fixtures.momentumRuns[1])
+    let strings = texts(try ReportFigures.ridgeline([run]))
+    #expect(strings.filter { $0.hasPrefix("epoch ") } == ["epoch 1", "epoch 3", "epoch 6", "epoch 8", "epoch 10"])
+    #expect(strings.contains("pos") && strings.contains("neg") && strings.contains("cosine score"))
+
+    let chosen = texts(try ReportFigures.ridgeline([run], options: FigureOptions(epochs: [2, 4])))
+    #expect(chosen.filter { $0.hasPrefix("epoch ") } == ["epoch 2", "epoch 4"])
+
+    #expect(throws: ReportError.self) { try ReportFigures.ridgeline([run], options: FigureOptions(epochs: [99])) }
+    do {
+        _ = try ReportFigures.ridgeline([run], options: FigureOptions(epochs: [99]))
+    } catch {
+        #expect(error.description.contains("no epoch 99") && error.description.contains("m0.99-s1"))
+    }
+}
+
+@Test func ridgelineOfSeveralRunsFillsABalancedGridAndHidesTheSpareSlot() throws {
+    let runs = try Fixtures.load().momentumSources()
+    let figure = try ReportFigures.ridgeline(runs + [runs[0]])   // 5 panels → 3 + 2
+    #expect(figure.rows == 2 && figure.columns == 3)
+    #expect(figure.allAxes.filter(\.isHidden).count == 1)
+}
+
+@Test func featureTransformShiftComparesEachStreamBeforeAndAfter() throws {
+    let fixtures = try Fixtures.load()
+    let run = try RunSource(directory: fixtures.momentumRuns[0])
+    let figure = try ReportFigures.featureTransformShift([run])
+    #expect(figure.allAxes.map(\.title) == ["positives", "negatives"])
+    let labels = figure.allAxes.flatMap(\.legendEntries).map(\.label)
+    #expect(labels == ["pos (cosine)", "pos after FT", "neg (cosine)", "neg after FT"])
+
+    let withoutFT = try RunSource(directory: fixtures.ablationSweep + "/base-s1")
+    #expect(!withoutFT.hasTransformedStreams)
+    do {
+        _ = try ReportFigures.featureTransformShift([withoutFT])
+        Issue.record("ft-shift drew a run without FT streams")
+    } catch {
+        #expect(error.description.contains("base-s1") && error.description.contains("pos_ft"))
+    }
+}
+
+@Test func trainingShowsLossGradientAndAccuracyOrANoteWithoutEvaluations() throws {
+    let fixtures = try Fixtures.load()
+    let figure = try ReportFigures.training(try fixtures.momentumSources())
+    #expect(figure.allAxes.map(\.title) == ["loss", "gradient norm", "kNN top-1 (%)"])
+    #expect(figure.allAxes[0].yScale == .log && figure.allAxes[1].yScale == .log)
+    #expect(figure.allAxes[2].legendEntries.count == 3)
+
+    let bare = try ReportFigures.training([try RunSource(directory: fixtures.bare)])
+    #expect(texts(bare).contains("no kNN evaluations recorded"))
+    #expect(bare.allAxes[2].legendEntries.isEmpty)
+}
+
+@Test func sphereLabelsEveryVectorOfTheTransformations() throws {
+    let fixtures = try Fixtures.load()
+    let run = try RunSource(directory: fixtures.momentumRuns[1])
+    let figure = try ReportFigures.sphere([run])
+    let strings = texts(figure)
+    for label in ["z_q", "z_k", "ẑ_q", "ẑ_k", "n_j", "n_π(j)", "n̂_j"] { #expect(strings.contains(label), "missing \(label)") }
+    #expect(strings.contains("positive extrapolation (step 300)"))
+    // Square plot areas: the unit circle stays round.
+    let layout = figure.layout(measuringWith: RecordingRenderer())
+    for placed in layout.axes { #expect(abs(placed.plot.width - placed.plot.height) < 1) }
+    // An earlier epoch picks that epoch's last sample.
+    #expect(texts(try ReportFigures.sphere([run], options: FigureOptions(epochs: [4]))).contains("positive extrapolation (step 100)"))
+}
+
+@Test func sphereGeometryPutsTheQueryOnTheAxisAndTheMixedNegativeInsideTheCircle() {
+    let q = [1.0, 2, 2].map { $0 / 3 }, k = [2.0, 1, -2].map { $0 / 3 }
+    let basis = ReportFigures.planeBasis(q, k)!
+    let pq = ReportFigures.project(q, basis), pk = ReportFigures.project(k, basis)
+    #expect(abs(pq.0 - 1) < 1e-12 && abs(pq.1) < 1e-12)
+    #expect(abs(pk.0 * pk.0 + pk.1 * pk.1 - 1) < 1e-12)   // k lies in the plane: unit length kept
+    let mixed = zip(q, k).map { 0.5 * $0 + 0.5 * $1 }
+    let pm = ReportFigures.project(mixed, basis)
+    #expect(pm.0 * pm.0 + pm.1 * pm.1 < 1)
+    #expect(ReportFigures.planeBasis(q, q) == nil)
+}
+
+@Test func ablationBarsGroupByTheFeatureTransformKeysThatVary() throws {
+    let fixtures = try Fixtures.load()
+    let figure = try ReportFigures.ablation(try RunSource.open([fixtures.ablationSweep]))
+    let axes = figure.allAxes[0]
+    #expect(axes.legendEntries.map(\.label) == ["kNN top-1", "linear top-1"])
+    #expect(axes.xLabel == "ft.negative, ft.positive")
+    let strings = texts(figure)
+    #expect(strings.contains("none, none") && strings.contains("interpolate, extrapolate"))
+    #expect(strings.contains("top-1 accuracy (%)"))
+}
+
+@Test func storesWithoutHistogramsSamplesOrStepsGiveClearErrors() throws {
+    let fixtures = try Fixtures.load()
+    let bare = try RunSource(directory: fixtures.bare)
+    for (kind, fragment) in [(FigureKind.heatmap, "pos/neg histograms"), (.ridgeline, "pos/neg histograms"),
+                             (.ftShift, "pos/neg/pos_ft/neg_ft histograms"), (.sphere, "no geometry samples")] {
+        do {
+            _ = try ReportFigures.figure(kind, runs: [bare])
+            Issue.record("\(kind.rawValue) drew a store without the data it needs")
+        } catch {
+            #expect(error.description.contains(fragment), "\(kind.rawValue): \(error.description)")
+            #expect(error.description.contains("run 'run'"))
+        }
+    }
+    // Curves need only steps.
+    #expect(try ReportFigures.curves([bare]).allAxes.count == 3)
+    #expect(throws: ReportError.noRuns("no run store (run.sqlite) in '\(fixtures.momentumSweep)/nope'")) {
+        _ = try RunSource(directory: fixtures.momentumSweep + "/nope")
+    }
+}
+
+@Test func optionsThatDoNotApplyToAKindAreRefused() {
+    #expect(throws: ReportError.self) { try ReportFigures.check(FigureOptions(series: [.loss]), for: .heatmap) }
+    #expect(throws: ReportError.self) { try ReportFigures.check(FigureOptions(epochs: [1]), for: .curves) }
+    #expect(throws: ReportError.self) { try ReportFigures.check(FigureOptions(style: .grid), for: .curves) }
+    #expect(throws: ReportError.self) { try ReportFigures.check(FigureOptions(epochs: [1, 2]), for: .sphere) }
+    #expect(throws: Never.self) { try ReportFigures.check(FigureOptions(series: [.loss], style: .grid), for: .variousM) }
+}
+
+@Test func optionTextsParseOrNameWhatIsWrong() throws {
+    #expect(try FigureOptions.parseSize("column") == .column)
+    #expect(try FigureOptions.parseSize("TEXT") == .text)
+    #expect(try FigureOptions.parseSize("400x250") == .points(width: 400, height: 250))
+    #expect(throws: ReportError.self) { try FigureOptions.parseSize("12x9") }
+    #expect(throws: ReportError.self) { try FigureOptions.parseSize("wide") }
+    #expect(try FigureOptions.parseSeries(["neg-var,pos_mean", "loss"]) == [.negativeVarianceQuery, .positiveMean, .loss])
+    do {
+        _ = try FigureOptions.parseSeries(["bogus"])
+        Issue.record("a bogus series parsed")
+    } catch {
+        #expect(error.description.contains("unknown series 'bogus'") && error.description.contains("neg_var_query"))
+    }
+    #expect(try FigureOptions.parseEpochs(["1,5", "10"]) == [1, 5, 10])
+    #expect(throws: ReportError.self) { try FigureOptions.parseEpochs(["-1"]) }
+    #expect(try FigureKind.parse("FT-SHIFT") == .ftShift)
+    #expect(throws: ReportError.badOption("unknown figure kind 'pie': use one of curves, various-m, heatmap, ridgeline, ft-shift, training, sphere, ablation")) {
+        _ = try FigureKind.parse("pie")
+    }
+}
+
+@Test func writingToAnUnknownExtensionOrAMissingFolderFailsClearly() throws {
+    let figure = try ReportFigures.curves([try RunSource(directory: try Fixtures.load().bare)])
+    #expect(throws: ReportError.self) { try ReportFigures.write(figure, to: "/tmp/figure.bmp") }
+    do {
+        try ReportFigures.write(figure, to: "/nonexistent-folder-xyz/figure.png")
+        Issue.record("wrote into a missing folder")
+    } catch {
+        #expect(error.description.contains("nonexistent-folder-xyz"))
+    }
+}
