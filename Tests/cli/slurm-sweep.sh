@@ -34,4 +34,37 @@ done
 [ "$(grep -c $'\tfinished\t' "$work/status.log")" = 4 ] || { echo "slurm-sweep: FAILED: not all 4 runs finished"; cat "$work"/runs/slurm/*.out; exit 1; }
 "$bin" analyze "$work/runs" --format md > "$work/analysis.md"
 grep -q "0.99" "$work/analysis.md" || { echo "slurm-sweep: FAILED: analysis lacks the momentum groups"; cat "$work/analysis.md"; exit 1; }
-echo "slurm-sweep: 1 passed, 0 failed"
+
+# SIGTERM before the time limit (what --signal=B:TERM@N delivers): the task checkpoints, requeues, and resumes.
+mkdir -p "$work/exp2"
+cat > "$work/exp2/sweep.json" <<JSON
+{"name": "slurm-requeue", "base": {"preset": "smoke", "set": {"epochs": 4}},
+ "grid": {"momentum": [0.99]}, "seeds": [1], "slurm": {"cpusPerTask": 2, "time": "00:10:00"}}
+JSON
+"$bin" sweep "$work/exp2/sweep.json" --backend slurm --out "$work/runs2" > "$work/submit2.log"
+id="$(cat "$work/runs2/slurm-job-id")"
+run="$work/runs2/m0.99-s1"
+steps=0
+for _ in $(seq 600); do
+  steps="$( { "$bin" inspect "$run" --json 2>/dev/null || true; } | sed -n 's/^ *"stepCount" *: *\([0-9]*\).*/\1/p' | head -1)"
+  [ "${steps:-0}" -ge 5 ] && break; sleep 0.1
+done
+[ "${steps:-0}" -ge 5 ] || { echo "slurm-sweep: FAILED: the requeue run never recorded 5 steps"; cat "$work"/runs2/slurm/*.out; exit 1; }
+echo "slurm-sweep: sending SIGTERM to task ${id}_0 after $steps steps"
+scancel --signal=TERM --batch "${id}_0"; t0=$(date +%s)
+for _ in $(seq 1200); do
+  state="$( { squeue -h -t all -j "$id" -o %T 2>/dev/null || true; } | head -1)"
+  [ "$state" = COMPLETED ] && break
+  # A requeued task waits for a begin time Slurm sets a couple of minutes ahead; make it eligible now.
+  [ "$state" = PENDING ] && scontrol update JobId="${id}_0" StartTime=now >/dev/null 2>&1 || true
+  case "$state" in FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY) break ;; esac
+  sleep 0.2
+done
+"$bin" inspect "$run" > "$work/inspect2.log" || true
+if [ "$state" != COMPLETED ] || ! grep -q "requeueing" "$work"/runs2/slurm/*.out || ! grep -q "resumed" "$work/inspect2.log" \
+   || ! grep -q "finished" "$work/inspect2.log"; then
+  echo "slurm-sweep: FAILED: SIGTERM did not lead to checkpoint, requeue and resume (job state: $state)"
+  cat "$work"/runs2/slurm/*.out "$work/inspect2.log"; exit 1
+fi
+echo "slurm-sweep: SIGTERM -> checkpoint -> requeue -> resumed and finished ($(( $(date +%s) - t0 )) s after the signal)"
+echo "slurm-sweep: 2 passed, 0 failed"
