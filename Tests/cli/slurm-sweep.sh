@@ -52,19 +52,27 @@ done
 [ "${steps:-0}" -ge 5 ] || { echo "slurm-sweep: FAILED: the requeue run never recorded 5 steps"; cat "$work"/runs2/slurm/*.out; exit 1; }
 echo "slurm-sweep: sending SIGTERM to task ${id}_0 after $steps steps"
 scancel --signal=TERM --batch "${id}_0"; t0=$(date +%s)
-for _ in $(seq 1200); do
-  state="$( { squeue -h -t all -j "$id" -o %T 2>/dev/null || true; } | head -1)"
+pending_since=""
+for _ in $(seq 900); do
+  line="$( { squeue -h -t all -j "$id" -o "%T %r" 2>/dev/null || true; } | head -1)"
+  state="${line%% *}"
   [ "$state" = COMPLETED ] && break
-  # A requeued task waits for a begin time Slurm sets a couple of minutes ahead; make it eligible now.
-  [ "$state" = PENDING ] && scontrol update JobId="${id}_0" StartTime=now >/dev/null 2>&1 || true
-  case "$state" in FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY) break ;; esac
+  # A requeued task waits for a begin time Slurm sets ~2 minutes ahead. Once it has sat requeued for a few
+  # seconds (the old task fully cleaned up; starting it earlier can make the launch fail), make it eligible now.
+  if [ "$line" = "PENDING BeginTime" ]; then
+    [ -z "$pending_since" ] && pending_since=$(date +%s)
+    if [ $(( $(date +%s) - pending_since )) -ge 3 ]; then
+      scontrol update JobId="${id}_0" StartTime=now >/dev/null 2>&1 || true
+      pending_since=$(( $(date +%s) + 30 ))
+    fi
+  fi
   sleep 0.2
 done
 "$bin" inspect "$run" > "$work/inspect2.log" || true
 if [ "$state" != COMPLETED ] || ! grep -q "requeueing" "$work"/runs2/slurm/*.out || ! grep -q "resumed" "$work/inspect2.log" \
    || ! grep -q "finished" "$work/inspect2.log"; then
   echo "slurm-sweep: FAILED: SIGTERM did not lead to checkpoint, requeue and resume (job state: $state)"
-  cat "$work"/runs2/slurm/*.out "$work/inspect2.log"; exit 1
+  cat "$work"/runs2/slurm/*.out "$work/inspect2.log"; tail -25 "$base/log/slurmctld.log"; exit 1
 fi
 echo "slurm-sweep: SIGTERM -> checkpoint -> requeue -> resumed and finished ($(( $(date +%s) - t0 )) s after the signal)"
 echo "slurm-sweep: 2 passed, 0 failed"
