@@ -18,6 +18,7 @@ public struct TrainingConsole: Sendable {
     /// Whether to draw a progress bar (true only for an interactive terminal).
     public var isTerminal: Bool
 
+    /// A console from its parts.
     public init(isTerminal: Bool, write: @escaping @Sendable (String) -> Void,
                 writeError: @escaping @Sendable (String) -> Void) {
         self.isTerminal = isTerminal
@@ -58,6 +59,7 @@ public final class ProgressReporter: @unchecked Sendable {
     /// Seconds between redraws of the terminal bar.
     static let redrawInterval = 0.25
 
+    /// A reporter writing on `console`.
     public init(console: TrainingConsole) {
         self.console = console
     }

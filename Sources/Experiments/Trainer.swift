@@ -80,27 +80,39 @@ public enum TrainingEvent: Sendable {
 
 /// The shape of a run, as known when it starts.
 public struct TrainingPlan: Sendable {
+    /// The run folder.
     public var directory: String
+    /// Epochs of the whole run.
     public var epochs: Int
+    /// Full batches per epoch (the last incomplete batch is dropped).
     public var stepsPerEpoch: Int
+    /// epochs × stepsPerEpoch.
     public var totalSteps: Int
     /// The first step this invocation will run (1 for a fresh run).
     public var firstStep: Int
     /// Whether a checkpoint (or a started store) was resumed.
     public var resumed: Bool
+    /// Images of the train and test splits.
     public var trainImages: Int, testImages: Int
     /// "C×H×W".
     public var imageShape: String
+    /// Worker threads of this invocation.
     public var threads: Int
+    /// OpenBLAS kernel family in use.
     public var blasCore: String
 }
 
 /// One recorded step, for progress displays.
 public struct StepProgress: Sendable {
+    /// Global step (1-based), its epoch (0-based) and its batch index in the epoch (0-based).
     public var step: Int, epoch: Int, indexInEpoch: Int
+    /// Steps per epoch and in the whole run.
     public var stepsPerEpoch: Int, totalSteps: Int
+    /// InfoNCE loss and instance accuracy (fraction) of the step.
     public var loss: Double, instanceAccuracy: Double
+    /// Mean raw cosine scores of the positives and of the negatives.
     public var positiveMean: Double, negativeMean: Double
+    /// Learning rate and key momentum used.
     public var learningRate: Double, momentum: Double
     /// Wall time of the learner step and score summary.
     public var milliseconds: Double
