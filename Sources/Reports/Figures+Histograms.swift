@@ -36,7 +36,7 @@ extension ReportFigures {
 
     /// Score density over training: one row per run, panels pos and neg, plus pos/neg after FT when any run
     /// recorded them (a run without them gets a noted empty panel). Histograms are summed per pixel column
-    /// (about 2.8 columns per point of plot width); colour = density on a shared log scale over three decades.
+    /// (about 3 columns per point of plot width); colour = density on a shared log scale over three decades.
     public static func heatmap(_ runs: [RunSource], options: FigureOptions = FigureOptions()) throws(ReportError) -> Figure {
         for run in runs {
             _ = try run.requireSteps(for: "heatmap")
@@ -54,9 +54,10 @@ extension ReportFigures {
         figure.sharedX = .all
         if runsAcross { figure.sharedY = .row }
         func cell(_ run: Int, _ stream: Int) -> (row: Int, column: Int) { runsAcross ? (stream, run) : (run, stream) }
-        // Pixel columns of one plot area at 200 dpi (an estimate before layout; never fewer than the steps need).
+        // Columns: 3 per point of plot width (an estimate made before layout, on the generous side): at least one
+        // per device pixel of a 200 dpi PNG, and enough that vector surfaces need not upscale the raster in x.
         let plotWidth = max(40, (figure.width - 60 - Double(gridColumns - 1) * 22) / Double(gridColumns))
-        let wanted = Int(plotWidth * 200 / 72)
+        let wanted = Int(plotWidth * 3)
         let read = try HistogramSums.parallelMap(runs.count) { i throws(ReportError) in
             try HistogramSums.columns(runs[i], streams: streams, columns: wanted)
         }
