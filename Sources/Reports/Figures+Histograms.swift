@@ -45,9 +45,9 @@ extension ReportFigures {
         let anyTransformed = runs.contains(where: \.hasTransformedStreams)
         let streams: [ScoreStream] = anyTransformed ? ScoreStream.allCases : [.positive, .negative]
         let (styles, _) = RunStyling.styles(runs)
-        // One run: its streams side by side. Up to 6 runs: a column per run, a row per stream (compare momenta
+        // One run: its streams side by side. Up to 8 runs: a column per run, a row per stream (compare momenta
         // across a row). More: a row per run.
-        let runsAcross = runs.count > 1 && runs.count <= 6
+        let runsAcross = runs.count > 1 && runs.count <= 8
         let gridRows = runsAcross ? streams.count : runs.count, gridColumns = runsAcross ? runs.count : streams.count
         var figure = makeFigure(options, defaultSize: .text, rows: gridRows, columns: gridColumns,
                                 panelAspect: runsAcross ? 0.85 : streams.count > 2 ? 0.8 : 0.5)
@@ -130,7 +130,9 @@ extension ReportFigures {
                     axes.yLabel = runsAcross ? yLabel : (transformed ? "score after FT" : "cosine score")
                 }
                 if row == 0 && column == gridColumns - 1 { axes.colorBar(label: "density") }
-                addMarkers(&axes, runs: [run], onDark: true, labelled: row == 0)
+                // Labels only for a single run: in a grid of narrow panels they would pile up (the line styles are
+                // those of the curves: dotted queue filled, dashed LR drop, dash-dot FT start).
+                addMarkers(&axes, runs: [run], onDark: true, labelled: runs.count == 1)
                 figure[row, column] = axes
             }
         }
