@@ -58,9 +58,7 @@ extension ReportFigures {
         // per device pixel of a 200 dpi PNG, and enough that vector surfaces need not upscale the raster in x.
         let plotWidth = max(40, (figure.width - 60 - Double(gridColumns - 1) * 22) / Double(gridColumns))
         let wanted = Int(plotWidth * 3)
-        let read = try HistogramSums.parallelMap(runs.count) { i throws(ReportError) in
-            try HistogramSums.columns(runs[i], streams: streams, columns: wanted)
-        }
+        let read = try HistogramSums.columns(of: runs, streams: streams, columns: wanted)
         // Densities per run and stream, the shared colour range, and the shared score crops.
         var densities: [[ScoreStream: [[Double]]]] = []
         var peak = 0.0

@@ -39,13 +39,19 @@ enum HistogramSums {
     /// spec changes between rows.
     static func sum(_ run: RunSource, streams: [ScoreStream], range: ClosedRange<Int>?, slotCount: Int,
                     slot: (Int) -> Int?) throws(ReportError) -> [ScoreStream: StreamSums] {
+        try sum(run.reader, streams: streams, range: range, slotCount: slotCount, slot: slot)
+    }
+
+    /// `sum` through a given reader (a second connection lets two threads read one store).
+    static func sum(_ reader: RunReader, streams: [ScoreStream], range: ClosedRange<Int>?, slotCount: Int,
+                    slot: (Int) -> Int?) throws(ReportError) -> [ScoreStream: StreamSums] {
         var sums: [ScoreStream: StreamSums] = [:]
         // Flat accumulators per stream, found by the stream's position (no dictionary lookup per bin).
         var accumulators: [StreamSums?] = Array(repeating: nil, count: ScoreStream.allCases.count)
         let index = Dictionary(uniqueKeysWithValues: ScoreStream.allCases.enumerated().map { ($1, $0) })
-        let path = run.reader.path
+        let path = reader.path
         try ReportError.wrap {
-            try run.reader.forEachHistogram(Set(streams), in: range) { row in
+            try reader.forEachHistogram(Set(streams), in: range) { row in
                 guard let s = slot(row.step), s >= 0, s < slotCount, let k = index[row.stream] else { return }
                 if accumulators[k] == nil {
                     accumulators[k] = StreamSums(stream: row.stream, lower: row.lower, upper: row.upper, bins: row.bins,
@@ -80,15 +86,48 @@ enum HistogramSums {
     /// Returns the sums and the x edges in steps (slice boundaries, half a step outside the first and last step).
     static func columns(_ run: RunSource, streams: [ScoreStream], columns wanted: Int) throws(ReportError)
         -> (sums: [ScoreStream: StreamSums], xEdges: [Double]) {
-        let range = try run.requireSteps(for: "heatmap")
-        let span = range.upperBound - range.lowerBound + 1
-        let columns = max(1, min(wanted, span))
-        let first = range.lowerBound
-        let sums = try sum(run, streams: streams, range: range, slotCount: columns) { step in
-            (step - first) * columns / span
+        try columns(of: [run], streams: streams, columns: wanted)[0]
+    }
+
+    /// `columns` for several runs, read on all cores: each run's step range is split in two halves read through
+    /// separate connections (so 5 runs make 10 balanced jobs), and the halves' exact integer sums are added.
+    static func columns(of runs: [RunSource], streams: [ScoreStream], columns wanted: Int) throws(ReportError)
+        -> [(sums: [ScoreStream: StreamSums], xEdges: [Double])] {
+        struct Plan { let first: Int; let span: Int; let columns: Int }
+        var plans: [Plan] = []
+        for run in runs {
+            let range = try run.requireSteps(for: "heatmap")
+            let span = range.upperBound - range.lowerBound + 1
+            plans.append(Plan(first: range.lowerBound, span: span, columns: max(1, min(wanted, span))))
         }
-        let xEdges = (0...columns).map { Double(first) - 0.5 + Double($0) * Double(span) / Double(columns) }
-        return (sums, xEdges)
+        let parts = 2, planned = plans
+        let pieces = try parallelMap(runs.count * parts) { job throws(ReportError) -> [ScoreStream: StreamSums] in
+            let r = job / parts, part = job % parts, plan = planned[r]
+            let first = plan.first + plan.span * part / parts, last = plan.first + plan.span * (part + 1) / parts - 1
+            if last < first { return [:] }
+            let reader = part == 0 ? runs[r].reader : try ReportError.wrap { try RunReader(directory: runs[r].directory) }
+            return try sum(reader, streams: streams, range: first...last, slotCount: plan.columns) { step in
+                (step - plan.first) * plan.columns / plan.span
+            }
+        }
+        var result: [(sums: [ScoreStream: StreamSums], xEdges: [Double])] = []
+        for (r, plan) in plans.enumerated() {
+            var merged: [ScoreStream: StreamSums] = [:]
+            for part in 0..<parts {
+                for (stream, s) in pieces[r * parts + part] {
+                    guard var m = merged[stream] else { merged[stream] = s; continue }
+                    if m.bins != s.bins || m.lower != s.lower || m.upper != s.upper {
+                        throw .store("\(runs[r].reader.path): the \(stream.rawValue) histograms change their bins within the run")
+                    }
+                    for i in m.counts.indices { m.counts[i] &+= s.counts[i] }
+                    for i in m.totals.indices { m.totals[i] += s.totals[i]; m.rows[i] += s.rows[i] }
+                    merged[stream] = m
+                }
+            }
+            let xEdges = (0...plan.columns).map { Double(plan.first) - 0.5 + Double($0) * Double(plan.span) / Double(plan.columns) }
+            result.append((merged, xEdges))
+        }
+        return result
     }
 
     /// One slot per epoch in `epochs` (each the epoch's step range). Reads only those epochs' rows, one range query
