@@ -11,12 +11,15 @@ import GRDBSQLite
 
 /// One stored histogram row, valid only inside the `forEachHistogram` callback that hands it over.
 public struct HistogramRowView {
+    /// The step the histogram belongs to.
     public var step: Int
+    /// Which scores it counts.
     public var stream: ScoreStream
     /// Lower and upper edge and bin count of the row's spec.
     public var lower: Double
     public var upper: Double
     public var bins: Int
+    /// Values below `lower` and above `upper` (kept out of the bins; `upper` itself is in the last bin).
     public var underflow: Int
     public var overflow: Int
     /// Non-NaN values (bins + underflow + overflow).

@@ -37,7 +37,8 @@ extension ReportFigures {
     /// Score density over training: one row per run, panels pos and neg, plus pos/neg after FT when any run
     /// recorded them (a run without them gets a noted empty panel). Histograms are summed per pixel column
     /// (about 3 columns per point of plot width); colour = density on a shared log scale over three decades.
-    public static func heatmap(_ runs: [RunSource], options: FigureOptions = FigureOptions()) throws(ReportError) -> Figure {
+    public static func heatmap(_ given: [RunSource], options: FigureOptions = FigureOptions()) throws(ReportError) -> Figure {
+        let runs = RunStyling.ordered(given)
         for run in runs {
             _ = try run.requireSteps(for: "heatmap")
             try run.requireStreams([.positive, .negative], for: "heatmap")
@@ -183,7 +184,8 @@ extension ReportFigures {
 
     /// pos and neg score densities at chosen epochs (default: 5 evenly spaced), each summed over the epoch's
     /// steps, one row per epoch; one panel per run.
-    public static func ridgeline(_ runs: [RunSource], options: FigureOptions = FigureOptions()) throws(ReportError) -> Figure {
+    public static func ridgeline(_ given: [RunSource], options: FigureOptions = FigureOptions()) throws(ReportError) -> Figure {
+        let runs = RunStyling.ordered(given)
         for run in runs { try run.requireStreams([.positive, .negative], for: "ridgeline") }
         let (styles, _) = RunStyling.styles(runs)
         let columns = gridColumns(runs.count), rows = (runs.count + columns - 1) / columns
@@ -221,7 +223,8 @@ extension ReportFigures {
     /// Each stream before and after FT (pos vs pos after FT, neg vs neg after FT) at chosen epochs (default: 5
     /// evenly spaced among the epochs with FT histograms), summed over each epoch's steps; one row of two panels
     /// per run. Throws `missingData` for a run that recorded no FT streams.
-    public static func featureTransformShift(_ runs: [RunSource], options: FigureOptions = FigureOptions()) throws(ReportError) -> Figure {
+    public static func featureTransformShift(_ given: [RunSource], options: FigureOptions = FigureOptions()) throws(ReportError) -> Figure {
+        let runs = RunStyling.ordered(given)
         for run in runs {
             try run.requireStreams([.positive, .negative, .positiveTransformed, .negativeTransformed], for: "ft-shift",
                                    why: " (FT was off, or the store predates FT recording)")

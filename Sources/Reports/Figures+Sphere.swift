@@ -12,7 +12,8 @@ import Recording
 extension ReportFigures {
     /// The FT geometry of each run's last sample step (or the last sample of `options.epochs[0]`); one row of two
     /// panels per run. Throws `missingData` for a run without samples.
-    public static func sphere(_ runs: [RunSource], options: FigureOptions = FigureOptions()) throws(ReportError) -> Figure {
+    public static func sphere(_ given: [RunSource], options: FigureOptions = FigureOptions()) throws(ReportError) -> Figure {
+        let runs = RunStyling.ordered(given)
         let (styles, _) = RunStyling.styles(runs)
         var figure = makeFigure(options, defaultSize: .text, rows: runs.count, columns: 2,
                                 panelAspect: 1, extraHeight: 24)

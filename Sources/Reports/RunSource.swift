@@ -177,6 +177,10 @@ enum RunStyling {
         return (styles, order)
     }
 
+    /// `runs` in drawing order (settings by ascending momentum, seeds together), so panels of a grid follow the
+    /// legends of the line figures whatever order the folders were given in.
+    static func ordered(_ runs: [RunSource]) -> [RunSource] { styles(runs).order.map { runs[$0] } }
+
     /// The Okabe–Ito colours without yellow (it does not read as a line on white), cycling.
     static func categorical(_ index: Int) -> Color {
         let usable = [0, 1, 2, 3, 4, 5, 7]
