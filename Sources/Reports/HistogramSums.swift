@@ -45,40 +45,47 @@ enum HistogramSums {
     /// `sum` through a given reader (a second connection lets two threads read one store).
     static func sum(_ reader: RunReader, streams: [ScoreStream], range: ClosedRange<Int>?, slotCount: Int,
                     slot: (Int) -> Int?) throws(ReportError) -> [ScoreStream: StreamSums] {
-        var sums: [ScoreStream: StreamSums] = [:]
-        // Flat accumulators per stream, found by the stream's position (no dictionary lookup per bin).
-        var accumulators: [StreamSums?] = Array(repeating: nil, count: ScoreStream.allCases.count)
+        // Accumulators per stream position, in separate arrays mutated in place (no struct copies, no
+        // reference-count traffic per row).
         let index = Dictionary(uniqueKeysWithValues: ScoreStream.allCases.enumerated().map { ($1, $0) })
+        var specs: [(lower: Double, upper: Double, bins: Int)?] = Array(repeating: nil, count: ScoreStream.allCases.count)
+        var counts = Array(repeating: [UInt64](), count: ScoreStream.allCases.count)
+        var totals = Array(repeating: [Double](), count: ScoreStream.allCases.count)
+        var rows = Array(repeating: [Int](), count: ScoreStream.allCases.count)
         let path = reader.path
         try ReportError.wrap {
             try reader.forEachHistogram(Set(streams), in: range) { row in
                 guard let s = slot(row.step), s >= 0, s < slotCount, let k = index[row.stream] else { return }
-                if accumulators[k] == nil {
-                    accumulators[k] = StreamSums(stream: row.stream, lower: row.lower, upper: row.upper, bins: row.bins,
-                                                 counts: Array(repeating: 0, count: slotCount * row.bins),
-                                                 totals: Array(repeating: 0, count: slotCount),
-                                                 rows: Array(repeating: 0, count: slotCount))
+                if let spec = specs[k] {
+                    if spec.bins != row.bins || spec.lower != row.lower || spec.upper != row.upper {
+                        throw ReportError.store("\(path): the \(row.stream.rawValue) histogram at step \(row.step) has bins "
+                            + "\(row.bins) on [\(row.lower), \(row.upper)] where earlier steps had \(spec.bins) on [\(spec.lower), \(spec.upper)]")
+                    }
+                } else {
+                    specs[k] = (row.lower, row.upper, row.bins)
+                    counts[k] = Array(repeating: 0, count: slotCount * row.bins)
+                    totals[k] = Array(repeating: 0, count: slotCount)
+                    rows[k] = Array(repeating: 0, count: slotCount)
                 }
-                guard var a = accumulators[k] else { return }
-                accumulators[k] = nil   // keep the arrays uniquely referenced while adding
-                defer { accumulators[k] = a }
-                if a.bins != row.bins || a.lower != row.lower || a.upper != row.upper {
-                    throw ReportError.store("\(path): the \(row.stream.rawValue) histogram at step \(row.step) has bins "
-                        + "\(row.bins) on [\(row.lower), \(row.upper)] where earlier steps had \(a.bins) on [\(a.lower), \(a.upper)]")
-                }
-                a.totals[s] += Double(row.count)
-                a.rows[s] += 1
-                let bins = row.bins, raw = row.counts
-                a.counts.withUnsafeMutableBufferPointer { all in
+                totals[k][s] += Double(row.count)
+                rows[k][s] += 1
+                let bins = row.bins
+                guard let source = row.counts.baseAddress else { return }
+                counts[k].withUnsafeMutableBufferPointer { all in
                     // Integer adds of zero-extended counts: vectorises, and stays exact for any number of steps.
-                    guard let out = all.baseAddress?.advanced(by: s * bins), let counts = raw.baseAddress else { return }
+                    guard let out = all.baseAddress?.advanced(by: s * bins) else { return }
                     for b in 0..<bins {
-                        out[b] &+= UInt64(UInt32(littleEndian: counts.loadUnaligned(fromByteOffset: b &* 4, as: UInt32.self)))
+                        out[b] &+= UInt64(UInt32(littleEndian: source.loadUnaligned(fromByteOffset: b &* 4, as: UInt32.self)))
                     }
                 }
             }
         }
-        for case let a? in accumulators { sums[a.stream] = a }
+        var sums: [ScoreStream: StreamSums] = [:]
+        for (k, stream) in ScoreStream.allCases.enumerated() {
+            guard let spec = specs[k] else { continue }
+            sums[stream] = StreamSums(stream: stream, lower: spec.lower, upper: spec.upper, bins: spec.bins,
+                                      counts: counts[k], totals: totals[k], rows: rows[k])
+        }
         return sums
     }
 
