@@ -6,12 +6,13 @@ APT_PACKAGES := libcairo2-dev libopenblas-dev libpng-dev zlib1g-dev libsqlite3-d
 SUDO         := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 RELEASE      := $(SWIFT) build -c release
 BIN          := .build/release/scorescope
-# OpenBLAS: one thread (we split the batch over the cores ourselves) and the AVX2 kernels, which are ~20 %
-# faster than the auto-picked AVX-512 ones on conv-shaped GEMMs on this machine kind.
+# OpenBLAS: one thread (we split the batch over the cores ourselves). The kernel family (OPENBLAS_CORETYPE)
+# is chosen by the scorescope binary itself from the CPU flags unless the environment names one.
 export OPENBLAS_NUM_THREADS := 1
-export OPENBLAS_CORETYPE ?= Haswell
 
-.PHONY: setup build release test bench demo clean
+DEMO_OUT     := runs/quick-demo
+
+.PHONY: setup build release test test-swift test-cli bench demo figures golden report-screenshot clean
 
 setup:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -29,15 +30,43 @@ build: setup
 release: setup
 	$(RELEASE)
 
+# The whole suite: command-line scenarios (kill/resume, a real Slurm cluster) first, the Swift tests last.
 test: setup
 	$(SWIFT) build --build-tests
+	$(MAKE) --no-print-directory test-cli
+	$(MAKE) --no-print-directory test-swift
+
+test-swift:
 	$(SWIFT) test --skip-build
+
+test-cli:
+	@for t in Tests/cli/*.sh; do echo "== $$t"; bash "$$t" .build/debug/scorescope || exit 1; done
 
 bench: release
 	$(BIN) bench layers
+	$(BIN) bench data
+	$(BIN) bench record
+	$(BIN) bench step
+	$(BIN) bench step --ft
+	$(BIN) bench plot
 
+# The main job: a quick momentum sweep on Fashion-MNIST (5 runs, 2 at a time) and its report.
 demo: release
-	$(BIN) bench layers
+	$(BIN) sweep experiments/quick-demo/sweep.json --jobs 2 --out $(DEMO_OUT)
+	$(BIN) report $(DEMO_OUT) --out $(DEMO_OUT)/report
+
+# Figures shown in the README, redrawn from the demo's stored runs.
+figures: release
+	$(BIN) plot curves $(DEMO_OUT)/m* --out figures/quick-demo-curves.png --size text
+	$(BIN) plot various-m $(DEMO_OUT)/m* --out figures/quick-demo-various-m.png --size text
+
+# Regenerate the golden figures of the tests (only on purpose, after checking the new output by eye).
+golden:
+	SCORESCOPE_UPDATE_GOLDEN=1 $(SWIFT) test --filter "[Gg]olden"
+
+# Screenshot of the demo report's index.html in headless Chromium (installs chromium when missing).
+report-screenshot:
+	bash Tests/ReportsTests/screenshot-report.sh $(DEMO_OUT)/report/index.html $(DEMO_OUT)/report/screenshot.png
 
 clean:
 	rm -rf .build

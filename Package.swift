@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "Analysis", dependencies: ["Recording"], swiftSettings: checked),
         .target(name: "Plotting", dependencies: ["CCairo"], swiftSettings: checked),
         .target(name: "Reports", dependencies: ["Analysis", "Plotting"], swiftSettings: checked),
-        .target(name: "Experiments", dependencies: ["Data", "Contrastive", "Recording"], swiftSettings: checked),
+        .target(name: "Experiments", dependencies: ["Data", "Contrastive", "NN", "Recording"], swiftSettings: checked),
         .executableTarget(
             name: "scorescope",
             dependencies: [

@@ -44,7 +44,15 @@ public final class ChildProcess: @unchecked Sendable {
             envp.forEach { free($0) }
         }
         var child: pid_t = 0
-        let rc = posix_spawn(&child, executable, &actions, &attr, argv, envp)
+        var rc = posix_spawn(&child, executable, &actions, &attr, argv, envp)
+        // ETXTBSY: another thread of this process forked while the executable was open for writing (a script
+        // just written); that fd closes as soon as that child execs, so retry briefly.
+        var tries = 0
+        while rc == ETXTBSY && tries < 40 {
+            usleep(25_000)
+            tries += 1
+            rc = posix_spawn(&child, executable, &actions, &attr, argv, envp)
+        }
         if rc != 0 {
             throw SweepError("cannot start \(executable): \(String(cString: strerror(rc)))")
         }

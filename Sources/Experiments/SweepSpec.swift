@@ -157,13 +157,26 @@ public struct PlannedRun: Equatable, Sendable {
         a.name == b.name && a.seed == b.seed && JSONValue.object(a.overrides) == JSONValue.object(b.overrides)
     }
 
-    /// `--set key=value` words for `scorescope train` (values as JSON where they are not plain strings).
+    /// Overrides that name a preset (`"ft": "ft-posneg"` or `"preset": "..."`), applied as presets after the base.
+    public var presets: [String] {
+        overrides.compactMap { SweepSpec.presetKeys.contains($0.0) ? $0.1.plainText : nil }
+    }
+
+    /// The `key=value` overrides (everything that is not a preset).
+    public var settingOverrides: [String] {
+        overrides.compactMap { SweepSpec.presetKeys.contains($0.0) ? nil : "\($0.0)=\($0.1.plainText)" }
+    }
+
+    /// `--preset P` and `--set key=value` words for `scorescope train`, presets first.
     public var setArguments: [String] {
-        overrides.flatMap { ["--set", "\($0.0)=\($0.1.plainText)"] }
+        presets.flatMap { ["--preset", $0] } + settingOverrides.flatMap { ["--set", $0] }
     }
 }
 
 extension SweepSpec {
+    /// Keys whose string value names a preset rather than a config key (e.g. an FT recipe).
+    public static let presetKeys: Set<String> = ["ft", "preset"]
+
     /// Every run of the sweep: the grid (first axis varies slowest) × seeds, then the extra runs × seeds.
     /// Throws when two runs would get the same folder name.
     public func plan() throws -> [PlannedRun] {
@@ -200,6 +213,8 @@ extension SweepSpec {
         "momentum": "m", "queueSize": "K", "temperature": "t", "batchSize": "B", "lr": "lr", "epochs": "e",
         "ft.alphaPositive": "apos", "ft.alphaNegative": "aneg", "ft.startEpoch": "ftstart",
         "bnGroups": "G", "weightDecay": "wd",
+        "ft.positive": "pos-", "ft.negative": "neg-", "ft.queueMode": "", "ft.distribution": "",
+        "ft.granularity": "", "ft.renormalize": "renorm-", "mocoVersion": "moco", "model.encoder": "",
     ]
 
     /// `momentum` 0.99 → `m0.99`; `ft` "ft-posneg" → `ft-posneg`; `ft.queueMode` "union" → `queueMode-union`.

@@ -20,5 +20,6 @@ public struct ComputeContext: Sendable, Equatable {
     public init(threads: Int = ComputeContext.availableCores) {
         self.threads = max(1, threads)
         configureBLASSingleThreaded()
+        tuneAllocatorOnce()
     }
 }

@@ -1,7 +1,9 @@
 // Model: an encoder (four conv-BN-ReLU stages + global average pool → h) and a projection head (→ z, not
 // normalised), with parameters and BN buffers in flat arrays in a fixed order, so SGD, the EMA key-encoder
 // update, checkpoints and gradient norms can walk them without knowing the layers.
-// Deliberately not here: L2 normalisation and losses (Losses.swift, Contrastive), optimisers (SGD.swift).
+// Images enter as B×C×H×W (the data loaders' layout) and are made channels-last once; every layer works on
+// B×H×W×C inside (see Kernels/Convolution.swift for why).
+// Deliberately not here: L2 normalisation and losses (Losses.swift, Contrastive), optimisers (Optimizer.swift).
 //
 // Parameter order: for stage i = 1...4: conv{i}.weight, bn{i}.gamma, bn{i}.beta; then the head:
 // linear: head.fc.weight, head.fc.bias; mlp: head.fc1.weight, head.fc1.bias, head.fc2.weight, head.fc2.bias.
@@ -116,7 +118,8 @@ public struct Model: Sendable {
         norms.flatMap { [[$0.channels], [$0.channels]] }
     }
 
-    /// Forward pass on x (B×C×H×W as in the spec). In train mode the BN running statistics are updated
+    /// Forward pass on x (B×C×H×W as in the spec, the layout of the data loaders; the layers work channels-last
+    /// inside). In train mode the BN running statistics are updated
     /// (momentum 0.1, unbiased variance); in eval mode nothing changes.
     public mutating func forward(_ x: Tensor, mode: BatchNormMode, context: ComputeContext) -> ModelOutput {
         let (output, newBuffers) = run(x, mode: mode, context: context)
@@ -141,12 +144,23 @@ public struct Model: Sendable {
         return Tensor(shape: [B, spec.featureDim], storage: h)
     }
 
+    /// B×C×H×W → B×H×W×C (free when C = 1).
+    func channelsLast(_ x: Tensor) -> Tensor {
+        let B = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
+        if C == 1 { return x.reshaped([B, H, W, 1]) }
+        var out = [Float](repeating: 0, count: x.count)
+        for b in 0..<B { for c in 0..<C { for i in 0..<(H * W) {
+            out[(b * H * W + i) * C + c] = x.storage[(b * C + c) * H * W + i]
+        }}}
+        return Tensor(shape: [B, H, W, C], storage: out)
+    }
+
     /// The forward pass without side effects; returns the new BN buffers in train mode.
     func run(_ x: Tensor, mode: BatchNormMode, context: ComputeContext,
              projection: Bool = true) -> (output: ModelOutput, newBuffers: [Tensor]?) {
         require(x.shape == [x.batch, spec.inputChannels, spec.inputHeight, spec.inputWidth],
                 "Model.forward: input shape \(x.shape), the spec wants B×\(spec.inputChannels)×\(spec.inputHeight)×\(spec.inputWidth)")
-        var a = x
+        var a = channelsLast(x)
         var convCaches: [Conv2dCache] = [], normCaches: [BatchNormCache] = []
         var newBuffers: [Tensor] = []
         for stage in 0..<convolutions.count {

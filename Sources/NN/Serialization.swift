@@ -83,11 +83,7 @@ public struct BinaryWriter: Sendable {
 
     public mutating func append(_ values: [Float]) {
         append(UInt64(values.count))
-        #if _endian(little)
-        values.withUnsafeBytes { bytes.append(contentsOf: $0) }
-        #else
-        for v in values { append(v) }
-        #endif
+        appendLittleEndian(values, to: &bytes)
     }
 
     public mutating func append(_ values: [Double]) {
@@ -228,17 +224,7 @@ public struct BinaryReader: Sendable {
     public mutating func readFloats() throws -> [Float] {
         let n = try readCount(elementSize: 4)
         let r = try take(4 * n)
-        #if _endian(little)
-        return [Float](unsafeUninitializedCapacity: n) { buffer, initialised in
-            bytes.withUnsafeBytes { raw in
-                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[r]))
-            }
-            initialised = n
-        }
-        #else
-        offset = r.lowerBound
-        return try (0..<n).map { _ in try readFloat() }
-        #endif
+        return floatsFromLittleEndian(bytes[r])
     }
 
     public mutating func readDoubles() throws -> [Double] {

@@ -1,7 +1,8 @@
-// Tensor: Float32 storage with a shape (row-major; images are NCHW). A value type (copy-on-write through Array).
+// Tensor: Float32 storage with a shape (row-major). A value type (copy-on-write through Array). Images are NCHW
+// at the model's boundary (the data loaders' layout); the layers inside work channels-last, N×H×W×C.
 // Deliberately not here: broadcasting, strides/views, autograd. Layers work on the flat storage directly.
 
-/// A dense Float32 tensor in row-major order. Images are N×C×H×W.
+/// A dense Float32 tensor in row-major order. Model inputs are N×C×H×W; layer activations N×H×W×C.
 public struct Tensor: Equatable, Sendable {
     /// Dimensions, outermost first.
     public var shape: [Int]

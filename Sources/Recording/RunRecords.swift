@@ -125,14 +125,14 @@ public struct EvalKind: RawRepresentable, Hashable, Codable, Sendable, Expressib
     public static let linear: EvalKind = "linear"
 }
 
-/// One row of `evals`. Accuracies are fractions in [0, 1].
+/// One row of `evals`. Accuracies are in percent (0–100), as the trainer records them.
 public struct EvalRecord: Codable, Hashable, Sendable {
     public var step: Int
     public var epoch: Int
     public var kind: EvalKind
-    /// Top-1 accuracy as a fraction.
+    /// Top-1 accuracy in percent.
     public var top1: Double
-    /// Top-5 accuracy as a fraction, when measured (default nil).
+    /// Top-5 accuracy in percent, when measured (default nil).
     public var top5: Double?
     public init(step: Int, epoch: Int, kind: EvalKind, top1: Double, top5: Double? = nil) {
         self.step = step

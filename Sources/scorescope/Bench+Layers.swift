@@ -28,6 +28,9 @@ struct BenchLayers: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int = ComputeContext.availableCores
 
+    @Flag(help: "Only time the whole encoder (one line).")
+    var encoderOnly = false
+
     func validate() throws {
         if batch < 2 { throw ValidationError("--batch must be at least 2, got \(batch)") }
         if EncoderKind(rawValue: encoder) == nil {
@@ -50,14 +53,26 @@ struct BenchLayers: ParsableCommand {
     func run() throws {
         guard let kind = EncoderKind(rawValue: encoder), let (c, h, w) = parsedInput else { return }
         configureBLASSingleThreaded()
+        if blasCoreIsSlowFallback() {
+            FileHandle.standardError.write(Data(("warning: OpenBLAS picked the \(blasCoreName()) kernels (a fallback for an " +
+                "unrecognised CPU, ~15x slower); set OPENBLAS_CORETYPE=SkylakeX (AVX-512 Intel) or Haswell (AMD)\n").utf8))
+        }
         let spec = ModelSpec(encoder: kind, head: .mlp, inputChannels: c, inputHeight: h, inputWidth: w)
         let context = ComputeContext(threads: threads)
-        let timings = benchmarkLayers(spec: spec, batch: batch, groups: groups, repeats: repeats, context: context)
+        let timings = benchmarkLayers(spec: spec, batch: batch, groups: groups, repeats: repeats, context: context,
+                                      encoderOnly: encoderOnly)
         for t in timings {
             let gflops = t.gigaflopsPerSecond.map { String(format: "%.1f", $0) } ?? "null"
+            let cpu = t.forwardCPUMilliseconds + t.backwardCPUMilliseconds
+            let fastest = t.forwardFastestMilliseconds + t.backwardFastestMilliseconds
+            let best = t.flops > 0 && fastest > 0 ? String(format: "%.1f", t.flops / (fastest * 1e6)) : "null"
+            let perCore = t.flops > 0 && cpu > 0 ? String(format: "%.1f", t.flops / (cpu * 1e6)) : "null"
             print(#"{"bench":"layer","name":"\#(t.name)","kind":"\#(t.kind)","batch":\#(batch),"threads":\#(threads),"# +
                   #""fwd_ms":\#(String(format: "%.3f", t.forwardMilliseconds)),"bwd_ms":\#(String(format: "%.3f", t.backwardMilliseconds)),"# +
-                  #""gflop":\#(String(format: "%.3f", t.flops / 1e9)),"gflops":\#(gflops),"blas_core":"\#(blasCoreName())"}"#)
+                  #""fwd_min_ms":\#(String(format: "%.3f", t.forwardFastestMilliseconds)),"bwd_min_ms":\#(String(format: "%.3f", t.backwardFastestMilliseconds)),"# +
+                  #""fwd_cpu_ms":\#(String(format: "%.3f", t.forwardCPUMilliseconds)),"bwd_cpu_ms":\#(String(format: "%.3f", t.backwardCPUMilliseconds)),"# +
+                  #""gflop":\#(String(format: "%.3f", t.flops / 1e9)),"gflops":\#(gflops),"gflops_best":\#(best),"gflops_per_cpu_core":\#(perCore),"# +
+                  #""blas_core":"\#(blasCoreName())"}"#)
         }
     }
 }

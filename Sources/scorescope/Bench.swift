@@ -4,6 +4,6 @@ import ArgumentParser
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (JSON lines on standard output; build with -c release for meaningful numbers).",
-        subcommands: [BenchLayers.self, BenchData.self, BenchRecord.self, BenchPlot.self]
+        subcommands: [BenchLayers.self, BenchData.self, BenchRecord.self, BenchLearner.self, BenchStep.self, BenchPlot.self]
     )
 }

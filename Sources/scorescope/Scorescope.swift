@@ -1,10 +1,11 @@
 // The scorescope command line: parse, validate, wire, print. No logic worth testing lives here.
 import ArgumentParser
+import Foundation
+import NN
 
 /// The version printed by `scorescope --version` and recorded in every run store.
 let scorescopeVersion = "0.1.0"
 
-@main
 struct Scorescope: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scorescope",
@@ -15,6 +16,27 @@ struct Scorescope: AsyncParsableCommand {
         momentum; and draw publication figures.
         """,
         version: scorescopeVersion,
-        subcommands: [Bench.self, DataCommand.self, InspectCommand.self, AnalyzeCommand.self, ExportCommand.self, PlotCommand.self, ReportCommand.self]
+        subcommands: [TrainCommand.self, SweepCommand.self, InspectCommand.self, AnalyzeCommand.self, PlotCommand.self, ReportCommand.self, ExportCommand.self, DataCommand.self, Bench.self]
     )
+}
+
+/// The process entry: picks the OpenBLAS kernel for this CPU (restarting once with OPENBLAS_CORETYPE set when
+/// the environment names none; see NN's BLASKernelChoice), then runs the command.
+@main
+enum Entry {
+    static func main() async {
+        selectBLASKernel()
+        await Scorescope.main()
+    }
+
+    static func selectBLASKernel() {
+        let env = ProcessInfo.processInfo.environment
+        guard env["OPENBLAS_CORETYPE"] == nil, env["SCORESCOPE_BLAS_SELECTED"] == nil,
+              let core = BLASKernelChoice.preferredCoreType() else { return }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        setenv("SCORESCOPE_BLAS_SELECTED", "1", 1)  // never restart twice
+        let argv = CommandLine.arguments.map { strdup($0) } + [nil]
+        execv("/proc/self/exe", argv)
+        // exec failed (no /proc?): carry on with OpenBLAS's own choice.
+    }
 }

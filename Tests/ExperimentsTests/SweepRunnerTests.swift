@@ -21,9 +21,10 @@ esac
 private func makeFixture() throws -> (dir: String, exe: String) {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("runner-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    // Run through /bin/bash rather than exec'ing the script: a script this process has just written can be
+    // "Text file busy" while another test's child holds an inherited descriptor of it.
     let exe = dir + "/fake-train.sh"
     try fakeTrain.write(toFile: exe, atomically: true, encoding: .utf8)
-    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: exe)
     return (dir, exe)
 }
 
@@ -48,7 +49,7 @@ private func runs(_ names: [String]) -> [PlannedRun] {
     try FileManager.default.createDirectory(atPath: out + "/done-s1", withIntermediateDirectories: true)
     try "finished".write(toFile: out + "/done-s1/state", atomically: true, encoding: .utf8)
     let lines = Lines()
-    let runner = SweepRunner(executable: exe, baseArguments: ["train", "--preset", "smoke"], jobs: 2, cores: 2,
+    let runner = SweepRunner(executable: "/bin/bash", baseArguments: [exe, "train", "--preset", "smoke"], jobs: 2, cores: 2,
                              state: readState, log: { lines.add($0) })
     #expect(runner.threadsPerRun == 1)
     let summary = runner.run(runs(["a-s1", "fail-s1", "done-s1", "div-s1", "b-s1"]), outputDirectory: out)
@@ -65,7 +66,7 @@ private func runs(_ names: [String]) -> [PlannedRun] {
     #expect(lines.lines.contains { $0.hasPrefix("progress: 5/5 done, 0 running, 2 failed") })
 
     // A second invocation skips the finished runs and retries the failed one.
-    let again = SweepRunner(executable: exe, baseArguments: ["train"], jobs: 1, cores: 2, state: readState, log: { _ in })
+    let again = SweepRunner(executable: "/bin/bash", baseArguments: [exe, "train"], jobs: 1, cores: 2, state: readState, log: { _ in })
     let s2 = again.run(runs(["a-s1", "fail-s1"]), outputDirectory: out)
     #expect(s2.outcomes[0].outcome == .skipped(.finished))
     if case .failed = s2.outcomes[1].outcome {} else { Issue.record("retry of fail-s1") }
@@ -75,7 +76,7 @@ private func runs(_ names: [String]) -> [PlannedRun] {
     let (dir, exe) = try makeFixture()
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let out = dir + "/runs"
-    let runner = SweepRunner(executable: exe, baseArguments: ["train"], jobs: 1, cores: 2, state: readState, log: { _ in })
+    let runner = SweepRunner(executable: "/bin/bash", baseArguments: [exe, "train"], jobs: 1, cores: 2, state: readState, log: { _ in })
     DispatchQueue.global().asyncAfter(deadline: .now() + 1.0) { runner.requestStop() }
     let summary = runner.run(runs(["slow-s1", "later-s1"]), outputDirectory: out)
     #expect(summary.interrupted)
@@ -84,7 +85,7 @@ private func runs(_ names: [String]) -> [PlannedRun] {
     #expect(readState(out + "/slow-s1") == .interrupted)
     // Next invocation resumes the interrupted run.
     let lines = Lines()
-    let next = SweepRunner(executable: exe, baseArguments: ["train"], jobs: 1, cores: 2, state: readState, log: { lines.add($0) })
+    let next = SweepRunner(executable: "/bin/bash", baseArguments: [exe, "train"], jobs: 1, cores: 2, state: readState, log: { lines.add($0) })
     DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { next.requestStop() }
     _ = next.run(runs(["slow-s1"]), outputDirectory: out)
     #expect(lines.lines.contains("[queue] slow-s1: will resume"))

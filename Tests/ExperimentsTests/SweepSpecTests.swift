@@ -37,7 +37,7 @@ import Foundation
         "ft-posneg-m0.9-s1", "ft-posneg-m0.9-s2", "ft-posneg-m0.99-s1", "ft-posneg-m0.99-s2",
         "noshuffle-s1", "noshuffle-s2",
     ])
-    #expect(runs[2].setArguments == ["--set", "epochs=2", "--set", "ft=ft-none", "--set", "momentum=0.99", "--set", "seed=1"])
+    #expect(runs[2].setArguments == ["--preset", "ft-none", "--set", "epochs=2", "--set", "momentum=0.99", "--set", "seed=1"])
     #expect(runs[8].setArguments.contains("shuffleKeys=false"))
 }
 

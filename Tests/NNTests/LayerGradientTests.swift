@@ -18,7 +18,29 @@ let convCases: [ConvCase] = [
     ConvCase(batch: 2, channels: 2, height: 6, width: 5, outputs: 3, kernel: 1, stride: 1, padding: 0),
     ConvCase(batch: 1, channels: 2, height: 5, width: 7, outputs: 2, kernel: 5, stride: 3, padding: 2),
     ConvCase(batch: 17, channels: 2, height: 3, width: 3, outputs: 3, kernel: 3, stride: 1, padding: 0),
+    ConvCase(batch: 3, channels: 5, height: 5, width: 5, outputs: 6, kernel: 3, stride: 2, padding: 1),    // K = 45: sgemm
+    ConvCase(batch: 2, channels: 3, height: 4, width: 4, outputs: 17, kernel: 3, stride: 1, padding: 1),   // K = 27: direct, O tail
 ]
+
+/// The direct kernels of thin layers and the im2col + sgemm path agree (both are checked against the Double
+/// twin above; this pins them to each other at Float precision, relative 1e-5 of the largest entry).
+@Test(arguments: [(1, 32, 1), (3, 16, 2), (2, 19, 1)])
+func directAndGEMMConvolutionsAgree(channels: Int, outputs: Int, stride: Int) {
+    var gen = SeededGenerator(seed: 9)
+    let g = ConvolutionGeometry(inputChannels: channels, inputHeight: 9, inputWidth: 7, outputChannels: outputs,
+                                kernelSize: 3, stride: stride, padding: 1)
+    let B = 11
+    #expect(g.columnCount <= ConvolutionGeometry.directColumnLimit)
+    let x = floats(randomArray(B * g.inputSize, &gen)), w = floats(randomArray(outputs * g.columnCount, &gen))
+    let dy = floats(randomArray(B * g.outputSize, &gen))
+    let direct = convolutionForward(input: x, batch: B, geometry: g, weight: w, threads: 2)
+    let gemm = convolutionForward(input: x, batch: B, geometry: g, weight: w, threads: 2, directLimit: 0)
+    expectClose(direct, doubles(gemm), tolerance: 1e-5, "forward")
+    let d1 = convolutionBackward(input: x, batch: B, geometry: g, weight: w, dOutput: dy, computeInputGradient: false, threads: 2)
+    let d2 = convolutionBackward(input: x, batch: B, geometry: g, weight: w, dOutput: dy, computeInputGradient: false,
+                                 threads: 2, directLimit: 0)
+    expectClose(d1.dWeight, doubles(d2.dWeight), tolerance: 1e-5, "dW")
+}
 
 @Test(arguments: convCases)
 func convolutionMatchesDirectTwinAndFiniteDifferences(_ t: ConvCase) {
@@ -29,10 +51,10 @@ func convolutionMatchesDirectTwinAndFiniteDifferences(_ t: ConvCase) {
     let x = randomArray(t.batch * g.inputSize, &gen), w = randomArray(conv.weightShape.reduce(1, *), &gen)
     let r = randomArray(t.batch * g.outputSize, &gen)
     let context = ComputeContext(threads: 2)
-    let xt = Tensor(shape: [t.batch, t.channels, t.height, t.width], storage: floats(x))
+    let xt = Tensor(shape: [t.batch, t.height, t.width, t.channels], storage: floats(x))
     let wt = Tensor(shape: conv.weightShape, storage: floats(w))
     let (y, cache) = conv.forward(xt, weight: wt, context: context)
-    #expect(y.shape == [t.batch, t.outputs, g.outputHeight, g.outputWidth])
+    #expect(y.shape == [t.batch, g.outputHeight, g.outputWidth, t.outputs])
     expectClose(y.storage, referenceConvolution(x, batch: t.batch, g, weight: w), tolerance: 1e-5, "forward")
     let (dx, dw) = conv.backward(dY: Tensor(shape: y.shape, storage: floats(r)), weight: wt, cache: cache, context: context)
     let numericX = numericGradient(x) { dot(referenceConvolution($0, batch: t.batch, g, weight: w), r) }
@@ -51,25 +73,20 @@ func im2colAndCol2imMatchTheirDefinitions(_ t: ConvCase) {
     let g = ConvolutionGeometry(inputChannels: t.channels, inputHeight: t.height, inputWidth: t.width,
                                 outputChannels: t.outputs, kernelSize: t.kernel, stride: t.stride, padding: t.padding)
     let x = randomArray(g.inputSize, &gen)
-    let L = g.outputPixels, K = g.columnRows
-    // Placed as the second image of a 3-image group: row stride 3L, column offset L.
-    var col = [Float](repeating: .nan, count: K * 3 * L)
+    let L = g.outputPixels, K = g.columnCount
+    // Written at offset L·K of a 3-image buffer: the rest must stay untouched (NaN).
+    var col = [Float](repeating: .nan, count: 3 * L * K)
     let xf = floats(x)
     xf.withUnsafeBufferPointer { xb in
-        col.withUnsafeMutableBufferPointer { cb in im2col(xb.baseAddress!, g, cb.baseAddress! + L, ldc: 3 * L) }
+        col.withUnsafeMutableBufferPointer { cb in im2col(xb.baseAddress!, g, cb.baseAddress! + L * K) }
     }
-    let reference = referenceIm2col(x, g)
-    var placed: [Float] = []
-    for row in 0..<K {
-        let start: Int = row * 3 * L + L
-        placed.append(contentsOf: col[start..<(start + L)])
-    }
-    #expect(placed == floats(reference), "im2col differs from its definition")
+    #expect(Array(col[(L * K)..<(2 * L * K)]) == floats(referenceIm2col(x, g)), "im2col differs from its definition")
+    #expect(col[0..<(L * K)].allSatisfy(\.isNaN) && col[(2 * L * K)...].allSatisfy(\.isNaN), "im2col wrote outside its rows")
     // col2im is the adjoint of im2col: ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩, and it adds onto dx.
     let c = randomArray(K * L, &gen)
     var dx = [Float](repeating: 1, count: g.inputSize)
     floats(c).withUnsafeBufferPointer { cb in
-        dx.withUnsafeMutableBufferPointer { db in col2im(cb.baseAddress!, ldc: L, g, db.baseAddress!) }
+        dx.withUnsafeMutableBufferPointer { db in col2im(cb.baseAddress!, g, db.baseAddress!) }
     }
     var expected = [Double](repeating: 1, count: g.inputSize)
     let adjoint = numericGradient(x) { dot(referenceIm2col($0, g), c) }
@@ -98,7 +115,7 @@ func batchNormMatchesTwinAndFiniteDifferences(_ t: NormCase) {
     var gen = SeededGenerator(seed: 3)
     let twoD = t.height > 0
     let L = twoD ? t.height * t.width : 1
-    let shape = twoD ? [t.batch, t.channels, t.height, t.width] : [t.batch, t.channels]
+    let shape = twoD ? [t.batch, t.height, t.width, t.channels] : [t.batch, t.channels]
     let x = randomArray(t.batch * t.channels * L, &gen, scale: 2).map { $0 + 0.5 }
     let gamma = randomArray(t.channels, &gen), beta = randomArray(t.channels, &gen)
     let runningMean = randomArray(t.channels, &gen)
@@ -132,7 +149,7 @@ func batchNormMatchesTwinAndFiniteDifferences(_ t: NormCase) {
         for c in 0..<t.channels {
             for group in 0..<t.groups {
                 var values: [Double] = []
-                for b in (group * n)..<((group + 1) * n) { for l in 0..<L { values.append(x[(b * t.channels + c) * L + l]) } }
+                for b in (group * n)..<((group + 1) * n) { for l in 0..<L { values.append(x[(b * L + l) * t.channels + c]) } }
                 let mean = values.reduce(0, +) / count
                 let unbiased = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / (count - 1)
                 expectedMean[c] += (0.9 * runningMean[c] + 0.1 * mean) / Double(t.groups)
@@ -163,7 +180,7 @@ func batchNormMatchesTwinAndFiniteDifferences(_ t: NormCase) {
 
 @Test func reluAndPoolMatchFiniteDifferences() {
     var gen = SeededGenerator(seed: 5)
-    let shape = [2, 3, 2, 3]
+    let shape = [2, 2, 3, 3]   // B×H×W×C
     let x = randomArray(36, &gen), r = randomArray(36, &gen), rp = randomArray(6, &gen)
     let relu = ReLU().forward(Tensor(shape: shape, storage: floats(x)))
     expectClose(relu.y.storage, doubles(floats(x)).map { max($0, 0) }, tolerance: 0, "relu forward")
@@ -171,9 +188,9 @@ func batchNormMatchesTwinAndFiniteDifferences(_ t: NormCase) {
     expectClose(dRelu.storage, numericGradient(x) { dot($0.map { max($0, 0) }, r) }, tolerance: 1e-6, "relu dX")
     let pool = GlobalAveragePool().forward(Tensor(shape: shape, storage: floats(x)))
     #expect(pool.y.shape == [2, 3])
-    expectClose(pool.y.storage, referencePool(x, rows: 6, spatial: 6), tolerance: 1e-6, "pool forward")
+    expectClose(pool.y.storage, referencePool(x, batch: 2, spatial: 6, channels: 3), tolerance: 1e-6, "pool forward")
     let dPool = GlobalAveragePool().backward(dY: Tensor(shape: [2, 3], storage: floats(rp)), cache: pool.cache)
-    expectClose(dPool.storage, numericGradient(x) { dot(referencePool($0, rows: 6, spatial: 6), rp) }, tolerance: 1e-5, "pool dX")
+    expectClose(dPool.storage, numericGradient(x) { dot(referencePool($0, batch: 2, spatial: 6, channels: 3), rp) }, tolerance: 1e-5, "pool dX")
 }
 
 @Test func l2NormalizationMatchesFiniteDifferences() {

@@ -40,13 +40,22 @@ func wholeModelBackwardMatchesFiniteDifferences(head: HeadKind, eval: Bool) {
     #expect(gradients.map(\.shape) == model.parameters.map(\.shape))
     var frozen = model
     frozen.buffers = before
-    for (i, name) in model.parameterNames.enumerated() {
-        let numeric = numericGradient(p[i]) { value in
+    var numeric: [[Double]] = []
+    for i in 0..<p.count {
+        numeric.append(numericGradient(p[i]) { value in
             var q = p
             q[i] = value
             return dot(referenceModel(frozen, parameters: q, input: x, batch: B, groups: G, eval: eval).projection, r)
-        }
-        expectClose(gradients[i].storage, numeric, tolerance: 2e-3, name)
+        })
+    }
+    // Errors are relative to the tensor's largest reference entry, but never to less than 1e-3 of the largest
+    // gradient entry of the whole model: in train mode the early BN gradients are differences of nearly equal
+    // terms, so their Float rounding scales with the upstream gradients, not with their own (tiny) size.
+    let modelScale = numeric.flatMap { $0 }.map(abs).max() ?? 0
+    for (i, name) in model.parameterNames.enumerated() {
+        let worst = zip(gradients[i].storage, numeric[i]).map { abs(Double($0) - $1) }.max() ?? 0
+        let scale = max(numeric[i].map(abs).max() ?? 0, 1e-3 * modelScale)
+        #expect(worst <= 2e-3 * scale, "\(name): error \(worst) vs scale \(scale)")
     }
 }
 

@@ -46,7 +46,8 @@ func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1
 
 // MARK: - Layer twins
 
-/// Direct convolution: y[b,o,p,q] = Σ_c,i,j w[o,c,i,j]·x[b,c,p·s−pad+i, q·s−pad+j].
+/// Direct convolution on channels-last images: y[b,p,q,o] = Σ_c,i,j w[o,c,i,j]·x[b, p·s−pad+i, q·s−pad+j, c]
+/// (w in PyTorch's O×C×k×k order).
 func referenceConvolution(_ x: [Double], batch B: Int, _ g: ConvolutionGeometry, weight w: [Double]) -> [Double] {
     let C = g.inputChannels, H = g.inputHeight, W = g.inputWidth, O = g.outputChannels, k = g.kernelSize
     let P = g.outputHeight, Q = g.outputWidth
@@ -56,30 +57,31 @@ func referenceConvolution(_ x: [Double], batch B: Int, _ g: ConvolutionGeometry,
         for c in 0..<C { for i in 0..<k { for j in 0..<k {
             let ih = p * g.stride - g.padding + i, iw = q * g.stride - g.padding + j
             if ih >= 0 && ih < H && iw >= 0 && iw < W {
-                s += w[((o * C + c) * k + i) * k + j] * x[((b * C + c) * H + ih) * W + iw]
+                s += w[((o * C + c) * k + i) * k + j] * x[((b * H + ih) * W + iw) * C + c]
             }
         }}}
-        y[((b * O + o) * P + p) * Q + q] = s
+        y[((b * P + p) * Q + q) * O + o] = s
     }}}}
     return y
 }
 
-/// The column matrix of one image, straight from the definition (K×L, row stride L).
+/// The L×K column matrix of one channels-last image, straight from the definition: row p·Q + q,
+/// column (i·k + j)·C + c.
 func referenceIm2col(_ x: [Double], _ g: ConvolutionGeometry) -> [Double] {
     let C = g.inputChannels, H = g.inputHeight, W = g.inputWidth, k = g.kernelSize
-    let P = g.outputHeight, Q = g.outputWidth
-    var col = [Double](repeating: 0, count: g.columnRows * P * Q)
+    let P = g.outputHeight, Q = g.outputWidth, K = g.columnCount
+    var col = [Double](repeating: 0, count: K * P * Q)
     for c in 0..<C { for i in 0..<k { for j in 0..<k { for p in 0..<P { for q in 0..<Q {
         let ih = p * g.stride - g.padding + i, iw = q * g.stride - g.padding + j
         if ih >= 0 && ih < H && iw >= 0 && iw < W {
-            col[((c * k + i) * k + j) * P * Q + p * Q + q] = x[(c * H + ih) * W + iw]
+            col[(p * Q + q) * K + (i * k + j) * C + c] = x[(ih * W + iw) * C + c]
         }
     }}}}}
     return col
 }
 
-/// Batch norm in Double: train mode with G groups (batch statistics, biased variance) or eval mode with
-/// given statistics; optional ReLU after the affine step.
+/// Batch norm in Double on channels-last data x[(b·L + l)·C + c]: train mode with G groups of B/G samples
+/// (batch statistics, biased variance) or eval mode with given statistics; optional ReLU after the affine step.
 func referenceBatchNorm(_ x: [Double], batch B: Int, channels C: Int, spatial L: Int, gamma: [Double],
                         beta: [Double], groups G: Int, eval: (mean: [Double], variance: [Double])? = nil,
                         relu: Bool, epsilon: Double = 1e-5) -> [Double] {
@@ -87,18 +89,18 @@ func referenceBatchNorm(_ x: [Double], batch B: Int, channels C: Int, spatial L:
     let n = B / G
     for c in 0..<C {
         for group in 0..<(eval == nil ? G : 1) {
-            let images = eval == nil ? Array((group * n)..<((group + 1) * n)) : Array(0..<B)
+            let samples = eval == nil ? Array((group * n)..<((group + 1) * n)) : Array(0..<B)
             var mean = 0.0, variance = 0.0
             if let eval {
                 mean = eval.mean[c]; variance = eval.variance[c]
             } else {
                 var values: [Double] = []
-                for b in images { for l in 0..<L { values.append(x[(b * C + c) * L + l]) } }
+                for b in samples { for l in 0..<L { values.append(x[(b * L + l) * C + c]) } }
                 mean = values.reduce(0, +) / Double(values.count)
                 variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)
             }
-            for b in images { for l in 0..<L {
-                let i = (b * C + c) * L + l
+            for b in samples { for l in 0..<L {
+                let i = (b * L + l) * C + c
                 let o = gamma[c] * (x[i] - mean) / (variance + epsilon).squareRoot() + beta[c]
                 y[i] = relu ? max(o, 0) : o
             }}
@@ -117,8 +119,20 @@ func referenceLinear(_ x: [Double], rows B: Int, inputs I: Int, outputs O: Int, 
     return y
 }
 
-func referencePool(_ x: [Double], rows: Int, spatial L: Int) -> [Double] {
-    (0..<rows).map { r in (0..<L).reduce(0.0) { $0 + x[r * L + $1] } / Double(L) }
+/// Mean over positions of channels-last x[B×L×C] → B×C.
+func referencePool(_ x: [Double], batch B: Int, spatial L: Int, channels C: Int) -> [Double] {
+    var h = [Double](repeating: 0, count: B * C)
+    for b in 0..<B { for c in 0..<C { for l in 0..<L { h[b * C + c] += x[(b * L + l) * C + c] / Double(L) } } }
+    return h
+}
+
+/// B×C×H×W → B×H×W×C.
+func referenceChannelsLast(_ x: [Double], batch B: Int, channels C: Int, height H: Int, width W: Int) -> [Double] {
+    var y = [Double](repeating: 0, count: x.count)
+    for b in 0..<B { for c in 0..<C { for i in 0..<H { for j in 0..<W {
+        y[((b * H + i) * W + j) * C + c] = x[((b * C + c) * H + i) * W + j]
+    }}}}
+    return y
 }
 
 /// The whole model in Double, parameters given in `Model.parameters` order (BN in train mode with G groups,
@@ -126,8 +140,8 @@ func referencePool(_ x: [Double], rows: Int, spatial L: Int) -> [Double] {
 func referenceModel(_ model: Model, parameters p: [[Double]], input x: [Double], batch B: Int,
                     groups G: Int, eval: Bool) -> (features: [Double], projection: [Double]) {
     let spec = model.spec
-    var a = x
     var C = spec.inputChannels, H = spec.inputHeight, W = spec.inputWidth
+    var a = referenceChannelsLast(x, batch: B, channels: C, height: H, width: W)
     for (stage, width) in spec.encoderWidths.enumerated() {
         let g = ConvolutionGeometry(inputChannels: C, inputHeight: H, inputWidth: W, outputChannels: width,
                                     kernelSize: 3, stride: stage == 0 ? 1 : 2, padding: 1)
@@ -137,7 +151,7 @@ func referenceModel(_ model: Model, parameters p: [[Double]], input x: [Double],
                                beta: p[3 * stage + 2], groups: G, eval: stats, relu: true)
         C = width; H = g.outputHeight; W = g.outputWidth
     }
-    let h = referencePool(a, rows: B * C, spatial: H * W)
+    let h = referencePool(a, batch: B, spatial: H * W, channels: C)
     var z = h
     let base = 3 * spec.encoderWidths.count
     let layers = spec.head == .linear ? [(C, spec.projectionDim)] : [(C, C), (C, spec.projectionDim)]

@@ -1,12 +1,19 @@
-// Convolution kernels: im2col / col2im and the batched im2col + sgemm forward and backward passes.
-// The batch is split into `ComputeContext.batchParts` parts (fixed); each part runs its images in groups of
-// `imagesPerGEMM` through one im2col + one sgemm, and its weight gradient goes to its own partial buffer;
-// partials are summed in part order. So the bytes never depend on the thread count.
+// Convolution kernels on channels-last images (B×H×W×C): im2col / col2im and the batched im2col + sgemm
+// forward and backward passes.
+//
+// Why channels-last: a row of the column matrix (one output pixel) is, for each kernel row ki, ONE contiguous
+// run of k·C input floats whatever the stride, so im2col and col2im are memcpy/add of long runs; and the GEMM
+// col[N×K]·Wᵀ writes B×P×Q×O directly, with no scatter into planes.
+//
+// Determinism: the batch is split into `ComputeContext.batchParts` parts (fixed); each part runs its images in
+// near-equal groups of at most `imagesPerGEMM` (depends only on shapes) through one im2col + one sgemm, and accumulates its weight
+// gradient into its own buffer; the part buffers are summed in part order. No byte depends on the thread count.
 // Deliberately not here: dilation, groups, bias (the encoders have none), Winograd/FFT.
 //
-// Legend: B = batch, C = input channels, H×W = input size, O = output channels, P×Q = output size,
-// k = kernel size (square), K = C·k·k (rows of the column matrix), L = P·Q (output pixels per image),
-// n = images in one GEMM group, N = n·L (columns of the column matrix).
+// Legend: B = batch, H×W = input size, C = input channels, P×Q = output size, O = output channels,
+// k = kernel size (square), K = k·k·C (columns of the column matrix, ordered ki, kj, c), L = P·Q,
+// n = images in one GEMM group, N = n·L (rows of the column matrix). Weights: PyTorch order O×C×k×k outside,
+// permuted to O×(ki, kj, c) = O×K inside.
 
 /// Shapes of one 2-d convolution (square kernel, symmetric zero padding).
 public struct ConvolutionGeometry: Sendable, Equatable {
@@ -23,134 +30,177 @@ public struct ConvolutionGeometry: Sendable, Equatable {
         outputWidth = (inputWidth + 2 * padding - kernelSize) / stride + 1
     }
 
-    /// Rows of the column matrix: C·k·k.
-    @inlinable public var columnRows: Int { inputChannels * kernelSize * kernelSize }
+    /// Columns of the column matrix: k·k·C.
+    @inlinable public var columnCount: Int { inputChannels * kernelSize * kernelSize }
     /// Output pixels per image: P·Q.
     @inlinable public var outputPixels: Int { outputHeight * outputWidth }
-    /// Elements of one input image: C·H·W.
+    /// Elements of one input image: H·W·C.
     @inlinable public var inputSize: Int { inputChannels * inputHeight * inputWidth }
-    /// Elements of one output image: O·P·Q.
+    /// Elements of one output image: P·Q·O.
     @inlinable public var outputSize: Int { outputChannels * outputPixels }
     /// Multiply-adds per image of the forward pass.
-    @inlinable public var multiplyAddsPerImage: Int { outputChannels * columnRows * outputPixels }
+    @inlinable public var multiplyAddsPerImage: Int { outputChannels * columnCount * outputPixels }
 
-    /// Images per im2col + sgemm group: enough columns for an efficient GEMM, at most the part size.
-    /// Depends only on shapes (never on threads), which keeps results bit-identical.
+    /// Images per im2col + sgemm group: a column matrix of at most about `targetColumnFloats` floats (it then
+    /// stays in the core's L2 cache between im2col and the GEMM), at least one image, at most the part size.
     func imagesPerGEMM(partSize: Int) -> Int {
-        max(1, min(partSize, Self.targetColumns / max(1, outputPixels)))
+        let rows = Self.targetColumnFloats / max(1, columnCount)
+        return max(1, min(partSize, rows / max(1, outputPixels)))
     }
-    static let targetColumns = 1024
+
+    /// The GEMM groups of a part of `partSize` images: as few as `imagesPerGEMM` allows, of near-equal size
+    /// (so no small, slow GEMM at the end). Depends only on shapes, never on threads: bit-identical results.
+    func gemmGroups(partSize: Int) -> Int {
+        let n = imagesPerGEMM(partSize: partSize)
+        return (partSize + n - 1) / n
+    }
+    static let targetColumnFloats = 262_144
+
+    /// Layers with at most this many columns (k·k·C; the first layer: 9 for grey, 27 for RGB) skip sgemm,
+    /// which is slow at such a small inner dimension, for the direct SIMD kernels below.
+    public static let directColumnLimit = 32
+}
+
+// MARK: - Small vector helpers
+
+/// dst[0..<count] = src[0..<count]; a plain loop for the short runs of thin layers, memmove otherwise.
+@inline(__always)
+func copyFloats(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ count: Int) {
+    if count < 16 {
+        for i in 0..<count { dst[i] = src[i] }
+    } else {
+        dst.update(from: src, count: count)
+    }
+}
+
+/// dst[0..<count] += src[0..<count] (SIMD16 blocks, then a scalar tail).
+@inline(__always)
+func addFloats(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ count: Int) {
+    var i = 0
+    let d = UnsafeMutableRawPointer(dst), s = UnsafeRawPointer(src)
+    while i + 16 <= count {
+        let a = d.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
+        let b = s.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
+        d.storeBytes(of: a + b, toByteOffset: 4 * i, as: SIMD16<Float>.self)
+        i += 16
+    }
+    while i < count { dst[i] += src[i]; i += 1 }
 }
 
 // MARK: - im2col / col2im (one image)
 
-/// The output columns q whose input column q·s − pad + kj lies inside [0, W), as a half-open range.
+/// Writes the L×K column matrix of one channels-last image: row p·Q + q, column (ki·k + kj)·C + c holds
+/// x[p·s − pad + ki, q·s − pad + kj, c], or 0 in the padding.
 @inline(__always)
-func validColumns(_ kj: Int, W: Int, Q: Int, stride s: Int, padding pad: Int) -> (Int, Int) {
-    let lowNumerator = pad - kj, highNumerator = W - 1 + pad - kj
-    let lo = lowNumerator <= 0 ? 0 : (lowNumerator + s - 1) / s
-    let hi = highNumerator < 0 ? 0 : min(Q, highNumerator / s + 1)
-    return (min(lo, Q), max(hi, min(lo, Q)))
-}
-
-/// Writes the column matrix of one image: col[r, j] for r = (c·k + i)·k + j', j = p·Q + q, at row stride `ldc`.
-/// Padding positions get 0.
-@inline(__always)
-func im2col(_ x: UnsafePointer<Float>, _ g: ConvolutionGeometry, _ col: UnsafeMutablePointer<Float>, ldc: Int) {
-    let H = g.inputHeight, W = g.inputWidth, k = g.kernelSize, s = g.stride, pad = g.padding
-    let P = g.outputHeight, Q = g.outputWidth
-    for c in 0..<g.inputChannels {
-        let plane = x + c * H * W
-        for ki in 0..<k {
-            for kj in 0..<k {
-                let dst = col + ((c * k + ki) * k + kj) * ldc
-                let (qLo, qHi) = validColumns(kj, W: W, Q: Q, stride: s, padding: pad)
-                for p in 0..<P {
-                    let ih = p * s - pad + ki
-                    let out = dst + p * Q
-                    if ih < 0 || ih >= H || qLo >= qHi {
-                        out.update(repeating: 0, count: Q)
-                        continue
+func im2col(_ x: UnsafePointer<Float>, _ g: ConvolutionGeometry, _ col: UnsafeMutablePointer<Float>) {
+    let H = g.inputHeight, W = g.inputWidth, C = g.inputChannels, k = g.kernelSize
+    let s = g.stride, pad = g.padding, P = g.outputHeight, Q = g.outputWidth
+    let K = k * k * C, run = k * C
+    for p in 0..<P {
+        for q in 0..<Q {
+            let row = col + (p * Q + q) * K
+            let iw0 = q * s - pad
+            for ki in 0..<k {
+                let ih = p * s - pad + ki
+                let dst = row + ki * run
+                if ih < 0 || ih >= H {
+                    dst.update(repeating: 0, count: run)
+                } else if iw0 >= 0 && iw0 + k <= W {
+                    copyFloats(dst, x + (ih * W + iw0) * C, run)
+                } else {
+                    for kj in 0..<k {
+                        let iw = iw0 + kj
+                        if iw < 0 || iw >= W {
+                            (dst + kj * C).update(repeating: 0, count: C)
+                        } else {
+                            copyFloats(dst + kj * C, x + (ih * W + iw) * C, C)
+                        }
                     }
-                    let row = plane + ih * W - pad + kj
-                    for q in 0..<qLo { out[q] = 0 }
-                    if s == 1 {
-                        (out + qLo).update(from: row + qLo, count: qHi - qLo)
-                    } else {
-                        for q in qLo..<qHi { out[q] = row[q * s] }
-                    }
-                    for q in qHi..<Q { out[q] = 0 }
                 }
             }
         }
     }
 }
 
-/// Adds the column-matrix gradient of one image back onto its input gradient (`dx` must be initialised).
+/// Adds the L×K column-matrix gradient of one image onto its channels-last input gradient (`dx` initialised).
 @inline(__always)
-func col2im(_ dcol: UnsafePointer<Float>, ldc: Int, _ g: ConvolutionGeometry, _ dx: UnsafeMutablePointer<Float>) {
-    let H = g.inputHeight, W = g.inputWidth, k = g.kernelSize, s = g.stride, pad = g.padding
-    let P = g.outputHeight, Q = g.outputWidth
-    for c in 0..<g.inputChannels {
-        let plane = dx + c * H * W
-        for ki in 0..<k {
-            for kj in 0..<k {
-                let src = dcol + ((c * k + ki) * k + kj) * ldc
-                let (qLo, qHi) = validColumns(kj, W: W, Q: Q, stride: s, padding: pad)
-                if qLo >= qHi { continue }
-                for p in 0..<P {
-                    let ih = p * s - pad + ki
-                    if ih < 0 || ih >= H { continue }
-                    let row = plane + ih * W - pad + kj
-                    let from = src + p * Q
-                    if s == 1 {
-                        for q in qLo..<qHi { row[q] += from[q] }
-                    } else {
-                        for q in qLo..<qHi { row[q * s] += from[q] }
+func col2im(_ dcol: UnsafePointer<Float>, _ g: ConvolutionGeometry, _ dx: UnsafeMutablePointer<Float>) {
+    let H = g.inputHeight, W = g.inputWidth, C = g.inputChannels, k = g.kernelSize
+    let s = g.stride, pad = g.padding, P = g.outputHeight, Q = g.outputWidth
+    let K = k * k * C, run = k * C
+    for p in 0..<P {
+        for q in 0..<Q {
+            let row = dcol + (p * Q + q) * K
+            let iw0 = q * s - pad
+            for ki in 0..<k {
+                let ih = p * s - pad + ki
+                if ih < 0 || ih >= H { continue }
+                let src = row + ki * run
+                if iw0 >= 0 && iw0 + k <= W {
+                    addFloats(dx + (ih * W + iw0) * C, src, run)
+                } else {
+                    for kj in 0..<k {
+                        let iw = iw0 + kj
+                        if iw >= 0 && iw < W { addFloats(dx + (ih * W + iw) * C, src + kj * C, C) }
                     }
                 }
             }
         }
     }
+}
+
+// MARK: - Weight layout
+
+/// PyTorch O×C×k×k → O×(ki, kj, c).
+func permuteWeightToColumns(_ w: [Float], _ g: ConvolutionGeometry) -> [Float] {
+    let O = g.outputChannels, C = g.inputChannels, k = g.kernelSize
+    var out = [Float](repeating: 0, count: w.count)
+    for o in 0..<O { for c in 0..<C { for ki in 0..<k { for kj in 0..<k {
+        out[((o * k + ki) * k + kj) * C + c] = w[((o * C + c) * k + ki) * k + kj]
+    }}}}
+    return out
+}
+
+/// O×(ki, kj, c) → PyTorch O×C×k×k.
+func permuteColumnsToWeight(_ wk: [Float], _ g: ConvolutionGeometry) -> [Float] {
+    let O = g.outputChannels, C = g.inputChannels, k = g.kernelSize
+    var out = [Float](repeating: 0, count: wk.count)
+    for o in 0..<O { for c in 0..<C { for ki in 0..<k { for kj in 0..<k {
+        out[((o * C + c) * k + ki) * k + kj] = wk[((o * k + ki) * k + kj) * C + c]
+    }}}}
+    return out
 }
 
 // MARK: - Batched forward / backward
 
-/// y[B×O×P×Q] = conv(x[B×C×H×W], w[O×C×k×k]).
+/// y[B×P×Q×O] = conv(x[B×H×W×C], w[O×C×k×k]). Layers with at most `directLimit` columns (default
+/// `ConvolutionGeometry.directColumnLimit`) use the direct SIMD kernel instead of sgemm.
 func convolutionForward(input x: [Float], batch B: Int, geometry g: ConvolutionGeometry,
-                        weight w: [Float], threads: Int) -> [Float] {
+                        weight w: [Float], threads: Int,
+                        directLimit: Int = ConvolutionGeometry.directColumnLimit) -> [Float] {
     let parts = min(ComputeContext.batchParts, B)
-    let K = g.columnRows, L = g.outputPixels, O = g.outputChannels
+    let K = g.columnCount, L = g.outputPixels, O = g.outputChannels
+    let wk = permuteWeightToColumns(w, g)
+    if K <= directLimit {
+        return directConvolutionForward(input: x, batch: B, geometry: g, weightColumns: wk, threads: threads)
+    }
     return [Float](unsafeUninitializedCapacity: B * g.outputSize) { yBuf, initialised in
         let y = SendablePointer(yBuf.baseAddress!)
         x.withUnsafeBufferPointer { xBuf in
-            w.withUnsafeBufferPointer { wBuf in
+            wk.withUnsafeBufferPointer { wBuf in
                 let xp = SendablePointer(xBuf.baseAddress!), wp = SendablePointer(wBuf.baseAddress!)
                 parallelFor(parts, threads: threads) { part in
                     let range = partRange(part, of: parts, count: B)
-                    let n = g.imagesPerGEMM(partSize: range.count)
-                    let col = UnsafeMutablePointer<Float>.allocate(capacity: K * n * L)
-                    let stage = UnsafeMutablePointer<Float>.allocate(capacity: n > 1 ? O * n * L : 1)
-                    defer { col.deallocate(); stage.deallocate() }
-                    var first = range.lowerBound
-                    while first < range.upperBound {
-                        let m = min(n, range.upperBound - first), N = m * L
-                        for j in 0..<m {
-                            im2col(xp.base + (first + j) * g.inputSize, g, col + j * L, ldc: N)
-                        }
-                        if m == 1 {
-                            sgemm(.none, .none, m: O, n: L, k: K, a: wp.base, lda: K, b: col, ldb: L,
-                                  c: y.base + first * g.outputSize, ldc: L)
-                        } else {
-                            sgemm(.none, .none, m: O, n: N, k: K, a: wp.base, lda: K, b: col, ldb: N,
-                                  c: stage, ldc: N)
-                            // stage is O×(m·L); scatter each image's L-runs into NCHW.
-                            for j in 0..<m {
-                                let dst = y.base + (first + j) * g.outputSize
-                                for o in 0..<O { (dst + o * L).update(from: stage + o * N + j * L, count: L) }
-                            }
-                        }
-                        first += m
+                    let groups = g.gemmGroups(partSize: range.count)
+                    let n = (range.count + groups - 1) / groups
+                    let col = UnsafeMutablePointer<Float>.allocate(capacity: n * L * K)
+                    defer { col.deallocate() }
+                    for group in 0..<groups {
+                        let local = partRange(group, of: groups, count: range.count)
+                        let first = range.lowerBound + local.lowerBound, m = local.count
+                        for j in 0..<m { im2col(xp.base + (first + j) * g.inputSize, g, col + j * L * K) }
+                        sgemm(.none, .transposed, m: m * L, n: O, k: K, a: col, lda: K, b: wp.base, ldb: K,
+                              c: y.base + first * g.outputSize, ldc: O)
                     }
                 }
             }
@@ -159,73 +209,207 @@ func convolutionForward(input x: [Float], batch B: Int, geometry g: ConvolutionG
     }
 }
 
-/// Gradients of the convolution: dW[O×K] and, when asked, dX[B×C×H×W], from the input x and dY[B×O×P×Q].
+/// Gradients of the convolution: dW[O×C×k×k] and, when asked, dX[B×H×W×C], from x and dY[B×P×Q×O].
+/// Layers with at most `directLimit` columns compute dW with the direct SIMD kernel (dX still via sgemm).
 func convolutionBackward(input x: [Float], batch B: Int, geometry g: ConvolutionGeometry, weight w: [Float],
-                         dOutput dy: [Float], computeInputGradient: Bool,
-                         threads: Int) -> (dInput: [Float]?, dWeight: [Float]) {
+                         dOutput dy: [Float], computeInputGradient: Bool, threads: Int,
+                         directLimit: Int = ConvolutionGeometry.directColumnLimit) -> (dInput: [Float]?, dWeight: [Float]) {
     let parts = min(ComputeContext.batchParts, B)
-    let K = g.columnRows, L = g.outputPixels, O = g.outputChannels
-    var partials = [Float](repeating: 0, count: parts * O * K)
-    var dx: [Float]? = computeInputGradient ? [Float](repeating: 0, count: B * g.inputSize) : nil
-    x.withUnsafeBufferPointer { xBuf in
-        w.withUnsafeBufferPointer { wBuf in
-            dy.withUnsafeBufferPointer { dyBuf in
-                partials.withUnsafeMutableBufferPointer { pBuf in
-                    let xp = SendablePointer(xBuf.baseAddress!), wp = SendablePointer(wBuf.baseAddress!)
-                    let dyp = SendablePointer(dyBuf.baseAddress!), pp = SendablePointer(pBuf.baseAddress!)
-                    let run = { @Sendable (dxp: SendablePointer<Float>?) in
-                        parallelFor(parts, threads: threads) { part in
-                            let range = partRange(part, of: parts, count: B)
-                            let n = g.imagesPerGEMM(partSize: range.count)
-                            let col = UnsafeMutablePointer<Float>.allocate(capacity: K * n * L)
-                            let stage = UnsafeMutablePointer<Float>.allocate(capacity: n > 1 ? O * n * L : 1)
-                            let dcol = UnsafeMutablePointer<Float>.allocate(capacity: dxp == nil ? 1 : K * n * L)
-                            defer { col.deallocate(); stage.deallocate(); dcol.deallocate() }
-                            let dW = pp.base + part * O * K
-                            var first = range.lowerBound
-                            while first < range.upperBound {
-                                let m = min(n, range.upperBound - first), N = m * L
-                                for j in 0..<m {
-                                    im2col(xp.base + (first + j) * g.inputSize, g, col + j * L, ldc: N)
-                                }
-                                // dY of the group as O×N (gathered unless it is a single image).
-                                let dyGroup: UnsafePointer<Float>
-                                if m == 1 {
-                                    dyGroup = UnsafePointer(dyp.base + first * g.outputSize)
-                                } else {
-                                    for j in 0..<m {
-                                        let src = dyp.base + (first + j) * g.outputSize
-                                        for o in 0..<O { (stage + o * N + j * L).update(from: src + o * L, count: L) }
-                                    }
-                                    dyGroup = UnsafePointer(stage)
-                                }
-                                sgemm(.none, .transposed, m: O, n: K, k: N, a: dyGroup, lda: N, b: col, ldb: N,
-                                      beta: first == range.lowerBound ? 0 : 1, c: dW, ldc: K)
-                                if let dxp {
-                                    sgemm(.transposed, .none, m: K, n: N, k: O, a: wp.base, lda: K, b: dyGroup, ldb: N,
-                                          c: dcol, ldc: N)
-                                    for j in 0..<m {
-                                        col2im(dcol + j * L, ldc: N, g, dxp.base + (first + j) * g.inputSize)
-                                    }
-                                }
-                                first += m
-                            }
-                        }
-                    }
-                    if dx != nil {
-                        dx!.withUnsafeMutableBufferPointer { run(SendablePointer($0.baseAddress!)) }
-                    } else {
-                        run(nil)
+    let K = g.columnCount, L = g.outputPixels, O = g.outputChannels
+    let wk = permuteWeightToColumns(w, g)
+    let direct = K <= directLimit
+    let partials = UnsafeMutablePointer<Float>.allocate(capacity: parts * O * K)
+    defer { partials.deallocate() }
+    let pp = SendablePointer(partials)
+    let body = { @Sendable (xp: SendablePointer<Float>, wp: SendablePointer<Float>, dyp: SendablePointer<Float>,
+                            dxp: SendablePointer<Float>?) in
+        parallelFor(parts, threads: threads) { part in
+            let range = partRange(part, of: parts, count: B)
+            let groups = g.gemmGroups(partSize: range.count)
+            let n = (range.count + groups - 1) / groups
+            let col = UnsafeMutablePointer<Float>.allocate(capacity: n * L * K)
+            let dcol = UnsafeMutablePointer<Float>.allocate(capacity: dxp == nil ? 1 : n * L * K)
+            defer { col.deallocate(); dcol.deallocate() }
+            let dW = pp.base + part * O * K
+            for group in 0..<groups {
+                let local = partRange(group, of: groups, count: range.count)
+                let first = range.lowerBound + local.lowerBound, m = local.count, N = m * L
+                for j in 0..<m { im2col(xp.base + (first + j) * g.inputSize, g, col + j * L * K) }
+                let dyGroup = UnsafePointer(dyp.base + first * g.outputSize)
+                if direct {
+                    directWeightGradient(column: col, dOutput: dyGroup, rows: N, columns: K, outputs: O,
+                                         accumulate: group > 0, into: dW)
+                } else {
+                    sgemm(.transposed, .none, m: O, n: K, k: N, a: dyGroup, lda: O, b: col, ldb: K,
+                          beta: group == 0 ? 0 : 1, c: dW, ldc: K)
+                }
+                if let dxp {
+                    sgemm(.none, .none, m: N, n: K, k: O, a: dyGroup, lda: O, b: wp.base, ldb: K, c: dcol, ldc: K)
+                    for j in 0..<m {
+                        let image = dxp.base + (first + j) * g.inputSize
+                        image.update(repeating: 0, count: g.inputSize)
+                        col2im(dcol + j * L * K, g, image)
                     }
                 }
             }
         }
     }
-    // Sum the per-part weight gradients in part order.
-    var dW = [Float](partials[0..<(O * K)])
-    for part in 1..<max(1, parts) {
-        let base = part * O * K
-        for i in 0..<(O * K) { dW[i] += partials[base + i] }
+    var dx: [Float]? = nil
+    x.withUnsafeBufferPointer { xBuf in
+        wk.withUnsafeBufferPointer { wBuf in
+            dy.withUnsafeBufferPointer { dyBuf in
+                let xp = SendablePointer(xBuf.baseAddress!), wp = SendablePointer(wBuf.baseAddress!)
+                let dyp = SendablePointer(dyBuf.baseAddress!)
+                if computeInputGradient {
+                    dx = [Float](unsafeUninitializedCapacity: B * g.inputSize) { dxBuf, initialised in
+                        body(xp, wp, dyp, SendablePointer(dxBuf.baseAddress!))
+                        initialised = B * g.inputSize
+                    }
+                } else {
+                    body(xp, wp, dyp, nil)
+                }
+            }
+        }
     }
-    return (dx, dW)
+    // Sum the per-part weight gradients in part order.
+    var dWk = [Float](unsafeUninitializedCapacity: O * K) { buffer, initialised in
+        let out = buffer.baseAddress!
+        out.update(from: partials, count: O * K)
+        for part in 1..<max(1, parts) { addFloats(out, partials + part * O * K, O * K) }
+        initialised = O * K
+    }
+    dWk = permuteColumnsToWeight(dWk, g)
+    return (dx, dWk)
+}
+
+// MARK: - Direct kernels for thin layers (K ≤ directColumnLimit)
+
+/// Forward of a thin layer: per image, im2col into a small buffer, then y[l, o] = Σ_k col[l, k]·Wᵀ[k, o] with
+/// SIMD16 over the outputs and 4 rows at a time (independent FMA chains). Summation order is fixed: k ascending.
+func directConvolutionForward(input x: [Float], batch B: Int, geometry g: ConvolutionGeometry,
+                              weightColumns wk: [Float], threads: Int) -> [Float] {
+    let parts = min(ComputeContext.batchParts, B)
+    let K = g.columnCount, L = g.outputPixels, O = g.outputChannels
+    var wt = [Float](repeating: 0, count: K * O)          // Wᵀ: K×O
+    for o in 0..<O { for k in 0..<K { wt[k * O + o] = wk[o * K + k] } }
+    return [Float](unsafeUninitializedCapacity: B * g.outputSize) { yBuf, initialised in
+        let y = SendablePointer(yBuf.baseAddress!)
+        x.withUnsafeBufferPointer { xBuf in
+            wt.withUnsafeBufferPointer { wBuf in
+                let xp = SendablePointer(xBuf.baseAddress!), wp = SendablePointer(wBuf.baseAddress!)
+                parallelFor(parts, threads: threads) { part in
+                    let col = UnsafeMutablePointer<Float>.allocate(capacity: L * K)
+                    defer { col.deallocate() }
+                    for image in partRange(part, of: parts, count: B) {
+                        im2col(xp.base + image * g.inputSize, g, col)
+                        directProduct(col, rows: L, columns: K, weightTransposed: wp.base, outputs: O,
+                                      into: y.base + image * g.outputSize)
+                    }
+                }
+            }
+        }
+        initialised = B * g.outputSize
+    }
+}
+
+/// out[L×O] = col[L×K] · wt[K×O].
+@inline(__always)
+func directProduct(_ col: UnsafePointer<Float>, rows L: Int, columns K: Int, weightTransposed wt: UnsafePointer<Float>,
+                   outputs O: Int, into out: UnsafeMutablePointer<Float>) {
+    let w = UnsafeRawPointer(wt), o16 = O / 16 * 16
+    var l = 0
+    while l + 4 <= L {
+        let c0 = col + l * K, c1 = c0 + K, c2 = c1 + K, c3 = c2 + K
+        var o = 0
+        while o < o16 {
+            var a0 = SIMD16<Float>(), a1 = a0, a2 = a0, a3 = a0
+            for k in 0..<K {
+                let v = w.loadUnaligned(fromByteOffset: 4 * (k * O + o), as: SIMD16<Float>.self)
+                a0.addProduct(SIMD16(repeating: c0[k]), v)
+                a1.addProduct(SIMD16(repeating: c1[k]), v)
+                a2.addProduct(SIMD16(repeating: c2[k]), v)
+                a3.addProduct(SIMD16(repeating: c3[k]), v)
+            }
+            let r = UnsafeMutableRawPointer(out + l * O)
+            r.storeBytes(of: a0, toByteOffset: 4 * o, as: SIMD16<Float>.self)
+            r.storeBytes(of: a1, toByteOffset: 4 * (O + o), as: SIMD16<Float>.self)
+            r.storeBytes(of: a2, toByteOffset: 4 * (2 * O + o), as: SIMD16<Float>.self)
+            r.storeBytes(of: a3, toByteOffset: 4 * (3 * O + o), as: SIMD16<Float>.self)
+            o += 16
+        }
+        for row in l..<(l + 4) { directProductTail(col + row * K, K, wt, O, from: o16, into: out + row * O) }
+        l += 4
+    }
+    while l < L {
+        var o = 0
+        while o < o16 {
+            var a = SIMD16<Float>()
+            for k in 0..<K {
+                a.addProduct(SIMD16(repeating: col[l * K + k]),
+                             w.loadUnaligned(fromByteOffset: 4 * (k * O + o), as: SIMD16<Float>.self))
+            }
+            UnsafeMutableRawPointer(out + l * O).storeBytes(of: a, toByteOffset: 4 * o, as: SIMD16<Float>.self)
+            o += 16
+        }
+        directProductTail(col + l * K, K, wt, O, from: o16, into: out + l * O)
+        l += 1
+    }
+}
+
+/// The outputs o ≥ `from` of one row (O not a multiple of 16), scalar with the same k order.
+@inline(__always)
+func directProductTail(_ row: UnsafePointer<Float>, _ K: Int, _ wt: UnsafePointer<Float>, _ O: Int,
+                       from start: Int, into out: UnsafeMutablePointer<Float>) {
+    for o in start..<O {
+        var a: Float = 0
+        for k in 0..<K { a.addProduct(row[k], wt[k * O + o]) }
+        out[o] = a
+    }
+}
+
+/// dW[O×K] (+)= dYᵀ[O×N]·col[N×K] for a thin layer. Rows go in blocks of `rowBlock` (the block of dY and col
+/// stays in L1); within a block, for each column k, Σ col[r, k]·dY[r, :] runs with SIMD16 over the outputs and
+/// 4 interleaved partial sums (rows r mod 4); block sums are added to a K×O accumulator in block order.
+func directWeightGradient(column col: UnsafePointer<Float>, dOutput dy: UnsafePointer<Float>, rows N: Int,
+                          columns K: Int, outputs O: Int, accumulate: Bool, into dW: UnsafeMutablePointer<Float>) {
+    let rowBlock = 64
+    let d = UnsafeRawPointer(dy), o16 = O / 16 * 16
+    let acc = UnsafeMutablePointer<Float>.allocate(capacity: K * O)    // K×O
+    defer { acc.deallocate() }
+    acc.initialize(repeating: 0, count: K * O)
+    let a = UnsafeMutableRawPointer(acc)
+    var start = 0
+    while start < N {
+        let end = min(N, start + rowBlock)
+        for k in 0..<K {
+            var o = 0
+            while o < o16 {
+                var a0 = SIMD16<Float>(), a1 = a0, a2 = a0, a3 = a0
+                var r = start
+                while r + 4 <= end {
+                    a0.addProduct(SIMD16(repeating: col[r * K + k]), d.loadUnaligned(fromByteOffset: 4 * (r * O + o), as: SIMD16<Float>.self))
+                    a1.addProduct(SIMD16(repeating: col[(r + 1) * K + k]), d.loadUnaligned(fromByteOffset: 4 * ((r + 1) * O + o), as: SIMD16<Float>.self))
+                    a2.addProduct(SIMD16(repeating: col[(r + 2) * K + k]), d.loadUnaligned(fromByteOffset: 4 * ((r + 2) * O + o), as: SIMD16<Float>.self))
+                    a3.addProduct(SIMD16(repeating: col[(r + 3) * K + k]), d.loadUnaligned(fromByteOffset: 4 * ((r + 3) * O + o), as: SIMD16<Float>.self))
+                    r += 4
+                }
+                while r < end {
+                    a0.addProduct(SIMD16(repeating: col[r * K + k]), d.loadUnaligned(fromByteOffset: 4 * (r * O + o), as: SIMD16<Float>.self))
+                    r += 1
+                }
+                let previous = a.loadUnaligned(fromByteOffset: 4 * (k * O + o), as: SIMD16<Float>.self)
+                a.storeBytes(of: previous + ((a0 + a1) + (a2 + a3)), toByteOffset: 4 * (k * O + o), as: SIMD16<Float>.self)
+                o += 16
+            }
+            for o in o16..<O {
+                var s: Float = 0
+                for r in start..<end { s.addProduct(col[r * K + k], dy[r * O + o]) }
+                acc[k * O + o] += s
+            }
+        }
+        start = end
+    }
+    for o in 0..<O {
+        for k in 0..<K { dW[o * K + k] = accumulate ? dW[o * K + k] + acc[k * O + o] : acc[k * O + o] }
+    }
 }

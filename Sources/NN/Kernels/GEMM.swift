@@ -48,3 +48,13 @@ public func blasCoreName() -> String {
     guard let p = openblas_get_corename() else { return "unknown" }
     return String(cString: p)
 }
+
+/// Whether OpenBLAS fell back to a pre-AVX kernel (it does so for CPUs newer than its tables: OpenBLAS 0.3.21
+/// picks "Prescott" on an Emerald Rapids Xeon when OPENBLAS_CORETYPE is unset, and sgemm runs ~15× slower).
+/// Callers that care about speed warn when this is true; set OPENBLAS_CORETYPE (SkylakeX on AVX-512 Intel,
+/// Haswell or Zen on AMD) before the process starts.
+public func blasCoreIsSlowFallback() -> Bool {
+    ["prescott", "core2", "nehalem", "penryn", "dunnington", "atom", "generic", "unknown"]
+        .contains(blasCoreName().lowercased())
+}
+

@@ -22,22 +22,22 @@ public struct ReLUCache: Sendable {
     public let output: Tensor
 }
 
-/// Mean over the spatial positions: B×C×H×W → B×C.
+/// Mean over the spatial positions of a channels-last batch: B×H×W×C → B×C.
 public struct GlobalAveragePool: Sendable, Equatable {
     public init() {}
 
     public func forward(_ x: Tensor) -> (y: Tensor, cache: GlobalAveragePoolCache) {
-        require(x.shape.count == 4, "GlobalAveragePool.forward: input shape \(x.shape), want B×C×H×W")
-        let rows = x.shape[0] * x.shape[1], L = x.shape[2] * x.shape[3]
-        return (Tensor(shape: [x.shape[0], x.shape[1]], storage: globalAveragePoolForward(x.storage, rows: rows, spatial: L)),
+        require(x.shape.count == 4, "GlobalAveragePool.forward: input shape \(x.shape), want B×H×W×C")
+        let B = x.shape[0], L = x.shape[1] * x.shape[2], C = x.shape[3]
+        return (Tensor(shape: [B, C], storage: globalAveragePoolForward(x.storage, batch: B, spatial: L, channels: C)),
                 GlobalAveragePoolCache(inputShape: x.shape))
     }
 
     /// dX = dY / (H·W), broadcast.
     public func backward(dY: Tensor, cache: GlobalAveragePoolCache) -> Tensor {
         let s = cache.inputShape
-        require(dY.shape == [s[0], s[1]], "GlobalAveragePool.backward: dY shape \(dY.shape), want \([s[0], s[1]])")
-        return Tensor(shape: s, storage: globalAveragePoolBackward(dY.storage, rows: s[0] * s[1], spatial: s[2] * s[3]))
+        require(dY.shape == [s[0], s[3]], "GlobalAveragePool.backward: dY shape \(dY.shape), want \([s[0], s[3]])")
+        return Tensor(shape: s, storage: globalAveragePoolBackward(dY.storage, batch: s[0], spatial: s[1] * s[2], channels: s[3]))
     }
 }
 

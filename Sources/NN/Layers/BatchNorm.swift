@@ -1,4 +1,4 @@
-// BatchNorm: batch normalisation over the channel dimension of B×C (1-d) or B×C×H×W (2-d) tensors, in train
+// BatchNorm: batch normalisation over the last (channel) dimension of B×C (1-d) or B×H×W×C (2-d) tensors, in train
 // mode (batch statistics, optionally per group of sub-batches: split-BN) or eval mode (running statistics),
 // optionally fused with the following ReLU. Running statistics follow PyTorch: momentum 0.1, unbiased variance;
 // with G groups each group updates a copy and the copies are averaged (as MoCo's SplitBatchNorm does).
@@ -31,22 +31,22 @@ public struct BatchNorm: Sendable, Equatable {
          Tensor(shape: [channels]), Tensor(shape: [channels], value: 1))
     }
 
-    /// Normalises x (B×C or B×C×H×W); applies max(·, 0) afterwards when `fusedReLU` (default false).
+    /// Normalises x (B×C or channels-last B×H×W×C); applies max(·, 0) afterwards when `fusedReLU` (default false).
     /// In train mode also returns the updated running statistics (nil in eval mode).
     public func forward(_ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVariance: Tensor,
                         mode: BatchNormMode, fusedReLU: Bool = false, context: ComputeContext) -> BatchNormOutput {
-        require((x.shape.count == 2 || x.shape.count == 4) && x.shape[1] == channels,
-                "BatchNorm.forward: input shape \(x.shape) does not match \(channels) channels (want B×C or B×C×H×W)")
+        require((x.shape.count == 2 || x.shape.count == 4) && x.shape[x.shape.count - 1] == channels,
+                "BatchNorm.forward: input shape \(x.shape) does not match \(channels) channels (want B×C or B×H×W×C)")
         require(gamma.count == channels && beta.count == channels && runningMean.count == channels
                     && runningVariance.count == channels, "BatchNorm.forward: parameter sizes differ from \(channels)")
-        let B = x.shape[0], L = x.shape.count == 4 ? x.shape[2] * x.shape[3] : 1
+        let B = x.shape[0], L = x.shape.count == 4 ? x.shape[1] * x.shape[2] : 1
         switch mode {
         case .train(let groups):
             require(groups > 0 && B % groups == 0,
                     "BatchNorm.forward: batch \(B) is not divisible into \(groups) split-BN groups")
             require((B / groups) * L > 1,
                     "BatchNorm.forward: each split-BN group needs more than one value per channel (batch \(B), groups \(groups))")
-            let r = batchNormTrainForward(x.storage, batch: B, channels: channels, spatial: L, groups: groups,
+            let r = batchNormTrainForward(x.storage, rows: B * L, channels: channels, groups: groups,
                                           gamma: gamma.storage, beta: beta.storage, epsilon: epsilon,
                                           relu: fusedReLU, threads: context.threads)
             // Running statistics: each group updates its own copy, the copies are averaged (Double).
@@ -63,19 +63,19 @@ public struct BatchNorm: Sendable, Equatable {
             }
             return BatchNormOutput(
                 y: Tensor(shape: x.shape, storage: r.y),
-                cache: BatchNormCache(normalized: Tensor(shape: x.shape, storage: r.normalized),
-                                      inverseStd: r.inverseStd, groups: groups, train: true, fusedReLU: fusedReLU),
+                cache: BatchNormCache(input: x, mean: r.meanUsed, inverseStd: r.inverseStd, groups: groups,
+                                      train: true, fusedReLU: fusedReLU),
                 runningMean: Tensor(shape: [channels], storage: newMean),
                 runningVariance: Tensor(shape: [channels], storage: newVariance))
         case .eval:
-            let r = batchNormEvalForward(x.storage, batch: B, channels: channels, spatial: L,
+            let r = batchNormEvalForward(x.storage, rows: B * L, channels: channels,
                                          runningMean: runningMean.storage, runningVariance: runningVariance.storage,
                                          gamma: gamma.storage, beta: beta.storage, epsilon: epsilon,
                                          relu: fusedReLU, threads: context.threads)
             return BatchNormOutput(
                 y: Tensor(shape: x.shape, storage: r.y),
-                cache: BatchNormCache(normalized: Tensor(shape: x.shape, storage: r.normalized),
-                                      inverseStd: r.inverseStd, groups: 1, train: false, fusedReLU: fusedReLU),
+                cache: BatchNormCache(input: x, mean: runningMean.storage, inverseStd: r.inverseStd, groups: 1,
+                                      train: false, fusedReLU: fusedReLU),
                 runningMean: nil, runningVariance: nil)
         }
     }
@@ -84,14 +84,13 @@ public struct BatchNorm: Sendable, Equatable {
     /// values used in forward.
     public func backward(dY: Tensor, gamma: Tensor, beta: Tensor, cache: BatchNormCache,
                          context: ComputeContext) -> (dX: Tensor, dGamma: Tensor, dBeta: Tensor) {
-        let xh = cache.normalized
-        require(dY.shape == xh.shape, "BatchNorm.backward: dY shape \(dY.shape), forward output \(xh.shape)")
-        let B = xh.shape[0], L = xh.shape.count == 4 ? xh.shape[2] * xh.shape[3] : 1
-        let r = batchNormBackward(dY.storage, normalized: xh.storage, batch: B, channels: channels, spatial: L,
-                                  groups: cache.groups, inverseStd: cache.inverseStd, gamma: gamma.storage,
+        let x = cache.input
+        require(dY.shape == x.shape, "BatchNorm.backward: dY shape \(dY.shape), forward output \(x.shape)")
+        let r = batchNormBackward(dY.storage, input: x.storage, rows: x.count / channels, channels: channels,
+                                  groups: cache.groups, mean: cache.mean, inverseStd: cache.inverseStd, gamma: gamma.storage,
                                   beta: beta.storage, relu: cache.fusedReLU, train: cache.train,
                                   threads: context.threads)
-        return (Tensor(shape: xh.shape, storage: r.dx), Tensor(shape: [channels], storage: r.dGamma),
+        return (Tensor(shape: x.shape, storage: r.dx), Tensor(shape: [channels], storage: r.dGamma),
                 Tensor(shape: [channels], storage: r.dBeta))
     }
 }
@@ -105,9 +104,10 @@ public struct BatchNormOutput: Sendable {
     public let runningVariance: Tensor?
 }
 
-/// What BatchNorm.backward needs: x̂, 1/σ per (group, channel), and how forward ran.
+/// What BatchNorm.backward needs: the input, the mean and 1/σ used per (group, channel), and how forward ran.
 public struct BatchNormCache: Sendable {
-    public let normalized: Tensor
+    public let input: Tensor
+    public let mean: [Float]
     public let inverseStd: [Float]
     public let groups: Int
     public let train: Bool

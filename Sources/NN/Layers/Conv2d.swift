@@ -1,5 +1,6 @@
 // Conv2d: a 2-d convolution without bias (the encoders follow every convolution with batch norm), as a
-// forward/backward pair over NCHW tensors. The arithmetic lives in Kernels/Convolution.swift (im2col + sgemm).
+// forward/backward pair over channels-last image batches B×H×W×C (see Kernels/Convolution.swift for why).
+// The weight keeps PyTorch's O×C×k×k order. The arithmetic lives in Kernels/Convolution.swift (im2col + sgemm).
 // Deliberately not here: bias, dilation, groups, non-square kernels; the weight is passed in, not owned.
 import SeededRandom
 
@@ -36,16 +37,16 @@ public struct Conv2d: Sendable, Equatable {
         return Tensor(shape: weightShape, storage: (0..<count).map { _ in Float(std * generator.normal()) })
     }
 
-    /// y[B×O×P×Q] from x[B×C×H×W]. The cache keeps x (the column matrix is rebuilt in backward).
+    /// y[B×P×Q×O] from channels-last x[B×H×W×C]. The cache keeps x (the column matrix is rebuilt in backward).
     public func forward(_ x: Tensor, weight: Tensor, context: ComputeContext) -> (y: Tensor, cache: Conv2dCache) {
-        require(x.shape.count == 4 && x.shape[1] == inputChannels,
-                "Conv2d.forward: input shape \(x.shape) does not match \(inputChannels) input channels (want B×C×H×W)")
+        require(x.shape.count == 4 && x.shape[3] == inputChannels,
+                "Conv2d.forward: input shape \(x.shape) does not match \(inputChannels) input channels (want B×H×W×C)")
         require(weight.shape == weightShape, "Conv2d.forward: weight shape \(weight.shape), want \(weightShape)")
-        let g = geometry(height: x.shape[2], width: x.shape[3])
+        let g = geometry(height: x.shape[1], width: x.shape[2])
         require(g.outputHeight > 0 && g.outputWidth > 0, "Conv2d.forward: input \(x.shape) is smaller than the kernel")
         let y = convolutionForward(input: x.storage, batch: x.shape[0], geometry: g, weight: weight.storage,
                                    threads: context.threads)
-        return (Tensor(shape: [x.shape[0], outputChannels, g.outputHeight, g.outputWidth], storage: y),
+        return (Tensor(shape: [x.shape[0], g.outputHeight, g.outputWidth, outputChannels], storage: y),
                 Conv2dCache(input: x))
     }
 
@@ -53,8 +54,8 @@ public struct Conv2d: Sendable, Equatable {
     public func backward(dY: Tensor, weight: Tensor, cache: Conv2dCache, computeInputGradient: Bool = true,
                          context: ComputeContext) -> (dX: Tensor?, dWeight: Tensor) {
         let x = cache.input
-        let g = geometry(height: x.shape[2], width: x.shape[3])
-        require(dY.shape == [x.shape[0], outputChannels, g.outputHeight, g.outputWidth],
+        let g = geometry(height: x.shape[1], width: x.shape[2])
+        require(dY.shape == [x.shape[0], g.outputHeight, g.outputWidth, outputChannels],
                 "Conv2d.backward: dY shape \(dY.shape) does not match the forward output")
         let (dx, dw) = convolutionBackward(input: x.storage, batch: x.shape[0], geometry: g, weight: weight.storage,
                                            dOutput: dY.storage, computeInputGradient: computeInputGradient,

@@ -1,6 +1,0 @@
-import Testing
-@testable import Contrastive
-
-@Test func moduleNameIsStable() {
-    #expect(ContrastiveModule.name == "Contrastive")
-}
