@@ -51,7 +51,7 @@ extension ReportFigures {
         let runsAcross = runs.count > 1 && runs.count <= 8
         let gridRows = runsAcross ? streams.count : runs.count, gridColumns = runsAcross ? runs.count : streams.count
         var figure = makeFigure(options, defaultSize: .text, rows: gridRows, columns: gridColumns,
-                                panelAspect: runsAcross ? 0.85 : streams.count > 2 ? 0.8 : 0.5)
+                                panelAspect: runsAcross ? (gridColumns <= 3 ? 0.6 : 0.85) : streams.count > 2 ? 0.8 : 0.5)
         figure.sharedX = .all
         if runsAcross { figure.sharedY = .row }
         func cell(_ run: Int, _ stream: Int) -> (row: Int, column: Int) { runsAcross ? (stream, run) : (run, stream) }
