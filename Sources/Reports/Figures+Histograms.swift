@@ -119,6 +119,9 @@ extension ReportFigures {
                                      colorScale: .log, valueRange: floor...peak)
                 } catch { throw .plot(error) }
                 axes.title = title.isEmpty ? nil : title
+                // Runs counted from step 0 or 1: start the axis at 0, so narrow panels still get a "0" tick.
+                let xEdges = read[r].xEdges
+                if xEdges[0] > 0 && xEdges[0] <= 1 { axes.xLimits = 0...xEdges[xEdges.count - 1] }
                 axes.grid = .none
                 axes.legendPosition = .hidden
                 axes.xTickFormat = .iterations

@@ -3,8 +3,8 @@
 // an offline index.html (HTMLIndex) showing them with the sweep's configuration.
 // Which figures apply: curves and training always; various-m when two or more momenta were run; heatmap and
 // ridgeline for one run per setting (the first seed; at most 8 settings, evenly chosen); ft-shift for
-// settings that recorded FT streams; sphere for the first setting with geometry samples (preferring one with
-// FT); ablation when there are two or more settings with accuracies. A figure that cannot be drawn (a run lacks
+// settings that recorded FT streams; sphere for the setting with geometry samples and the best final kNN top-1
+// (preferring one with FT); ablation when there are two or more settings with accuracies. A figure that cannot be drawn (a run lacks
 // data) is listed on the page with the reason instead of failing the report.
 // Deliberately not here: drawing (ReportFigures) and the analysis itself (Analysis).
 import Analysis
@@ -96,7 +96,10 @@ public enum SweepReport {
         if !transformed.isEmpty { plans.append((.ftShift, Array(transformed.prefix(4)), "")) }
         plans.append((.training, runs, ""))
         let sampled = leaders.filter { (try? $0.reader.sampleSteps().isEmpty == false) ?? false }
-        if let geometry = sampled.first(where: \.hasTransformedStreams) ?? sampled.first { plans.append((.sphere, [geometry], "")) }
+        // The geometry of the best-trained setting with samples (FT runs first): a collapsed run's vectors all
+        // coincide and show nothing.
+        let byAccuracy = sampled.sorted { ($0.finalKnnTop1 ?? -1) > ($1.finalKnnTop1 ?? -1) }
+        if let geometry = byAccuracy.first(where: \.hasTransformedStreams) ?? byAccuracy.first { plans.append((.sphere, [geometry], "")) }
         if let analysis, analysis.groups.count >= 2 { plans.append((.ablation, runs, "")) }
 
         var figureFiles: [String] = []
