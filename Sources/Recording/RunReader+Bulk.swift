@@ -11,12 +11,15 @@ import GRDBSQLite
 
 /// One stored histogram row, valid only inside the `forEachHistogram` callback that hands it over.
 public struct HistogramRowView {
+    /// The step the histogram belongs to.
     public var step: Int
+    /// Which scores it counts.
     public var stream: ScoreStream
     /// Lower and upper edge and bin count of the row's spec.
     public var lower: Double
     public var upper: Double
     public var bins: Int
+    /// Values below `lower` and above `upper` (kept out of the bins; `upper` itself is in the last bin).
     public var underflow: Int
     public var overflow: Int
     /// Non-NaN values (bins + underflow + overflow).
@@ -62,8 +65,13 @@ extension RunReader {
             + rangeSQL(range, prefix: " AND") + " ORDER BY step, stream"
         try read { db in
             try forEachRow(db, sql) { statement in
-                for column: Int32 in [0, 1, 4, 5, 6, 7] where sqlite3_column_type(statement, column) != SQLITE_INTEGER {
-                    throw corrupt("a histogram row has a missing or mistyped cell \(column)")
+                // Integer cells: step, stream index, bins, underflow, overflow, count (no array per row).
+                var column: Int32 = 0
+                while column < 8 {
+                    if sqlite3_column_type(statement, column) != SQLITE_INTEGER {
+                        throw corrupt("a histogram row has a missing or mistyped cell \(column)")
+                    }
+                    column = column == 1 ? 4 : column + 1
                 }
                 let step = Int(sqlite3_column_int64(statement, 0))
                 let stream = wanted[Int(sqlite3_column_int64(statement, 1))]

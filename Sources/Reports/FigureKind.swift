@@ -74,6 +74,7 @@ public struct FigureOptions: Sendable {
     /// Default `.standard`.
     public var style: FigureStyle
 
+    /// Options with the defaults stated on each property.
     public init(size: FigureSize? = nil, title: String? = nil, series: [StepColumn] = [], epochs: [Int] = [],
                 style: FigureStyle = .standard) {
         self.size = size

@@ -36,8 +36,9 @@ extension ReportFigures {
 
     /// Score density over training: one row per run, panels pos and neg, plus pos/neg after FT when any run
     /// recorded them (a run without them gets a noted empty panel). Histograms are summed per pixel column
-    /// (about 2.8 columns per point of plot width); colour = density on a shared log scale over three decades.
-    public static func heatmap(_ runs: [RunSource], options: FigureOptions = FigureOptions()) throws(ReportError) -> Figure {
+    /// (about 3 columns per point of plot width); colour = density on a shared log scale over three decades.
+    public static func heatmap(_ given: [RunSource], options: FigureOptions = FigureOptions()) throws(ReportError) -> Figure {
+        let runs = RunStyling.ordered(given)
         for run in runs {
             _ = try run.requireSteps(for: "heatmap")
             try run.requireStreams([.positive, .negative], for: "heatmap")
@@ -45,21 +46,20 @@ extension ReportFigures {
         let anyTransformed = runs.contains(where: \.hasTransformedStreams)
         let streams: [ScoreStream] = anyTransformed ? ScoreStream.allCases : [.positive, .negative]
         let (styles, _) = RunStyling.styles(runs)
-        // One run: its streams side by side. Up to 6 runs: a column per run, a row per stream (compare momenta
+        // One run: its streams side by side. Up to 8 runs: a column per run, a row per stream (compare momenta
         // across a row). More: a row per run.
-        let runsAcross = runs.count > 1 && runs.count <= 6
+        let runsAcross = runs.count > 1 && runs.count <= 8
         let gridRows = runsAcross ? streams.count : runs.count, gridColumns = runsAcross ? runs.count : streams.count
         var figure = makeFigure(options, defaultSize: .text, rows: gridRows, columns: gridColumns,
-                                panelAspect: runsAcross ? 0.85 : streams.count > 2 ? 0.8 : 0.5)
+                                panelAspect: runsAcross ? (gridColumns <= 3 ? 0.6 : 0.85) : streams.count > 2 ? 0.8 : 0.5)
         figure.sharedX = .all
         if runsAcross { figure.sharedY = .row }
         func cell(_ run: Int, _ stream: Int) -> (row: Int, column: Int) { runsAcross ? (stream, run) : (run, stream) }
-        // Pixel columns of one plot area at 200 dpi (an estimate before layout; never fewer than the steps need).
+        // Columns: 3 per point of plot width (an estimate made before layout, on the generous side): at least one
+        // per device pixel of a 200 dpi PNG, and enough that vector surfaces need not upscale the raster in x.
         let plotWidth = max(40, (figure.width - 60 - Double(gridColumns - 1) * 22) / Double(gridColumns))
-        let wanted = Int(plotWidth * 200 / 72)
-        let read = try HistogramSums.parallelMap(runs.count) { i throws(ReportError) in
-            try HistogramSums.columns(runs[i], streams: streams, columns: wanted)
-        }
+        let wanted = Int(plotWidth * 3)
+        let read = try HistogramSums.columns(of: runs, streams: streams, columns: wanted)
         // Densities per run and stream, the shared colour range, and the shared score crops.
         var densities: [[ScoreStream: [[Double]]]] = []
         var peak = 0.0
@@ -119,6 +119,9 @@ extension ReportFigures {
                                      colorScale: .log, valueRange: floor...peak)
                 } catch { throw .plot(error) }
                 axes.title = title.isEmpty ? nil : title
+                // Runs counted from step 0 or 1: start the axis at 0, so narrow panels still get a "0" tick.
+                let xEdges = read[r].xEdges
+                if xEdges[0] > 0 && xEdges[0] <= 1 { axes.xLimits = 0...xEdges[xEdges.count - 1] }
                 axes.grid = .none
                 axes.legendPosition = .hidden
                 axes.xTickFormat = .iterations
@@ -129,7 +132,9 @@ extension ReportFigures {
                     axes.yLabel = runsAcross ? yLabel : (transformed ? "score after FT" : "cosine score")
                 }
                 if row == 0 && column == gridColumns - 1 { axes.colorBar(label: "density") }
-                addMarkers(&axes, runs: [run], onDark: true, labelled: row == 0)
+                // Labels only for a single run: in a grid of narrow panels they would pile up (the line styles are
+                // those of the curves: dotted queue filled, dashed LR drop, dash-dot FT start).
+                addMarkers(&axes, runs: [run], onDark: true, labelled: runs.count == 1)
                 figure[row, column] = axes
             }
         }
@@ -182,7 +187,8 @@ extension ReportFigures {
 
     /// pos and neg score densities at chosen epochs (default: 5 evenly spaced), each summed over the epoch's
     /// steps, one row per epoch; one panel per run.
-    public static func ridgeline(_ runs: [RunSource], options: FigureOptions = FigureOptions()) throws(ReportError) -> Figure {
+    public static func ridgeline(_ given: [RunSource], options: FigureOptions = FigureOptions()) throws(ReportError) -> Figure {
+        let runs = RunStyling.ordered(given)
         for run in runs { try run.requireStreams([.positive, .negative], for: "ridgeline") }
         let (styles, _) = RunStyling.styles(runs)
         let columns = gridColumns(runs.count), rows = (runs.count + columns - 1) / columns
@@ -220,7 +226,8 @@ extension ReportFigures {
     /// Each stream before and after FT (pos vs pos after FT, neg vs neg after FT) at chosen epochs (default: 5
     /// evenly spaced among the epochs with FT histograms), summed over each epoch's steps; one row of two panels
     /// per run. Throws `missingData` for a run that recorded no FT streams.
-    public static func featureTransformShift(_ runs: [RunSource], options: FigureOptions = FigureOptions()) throws(ReportError) -> Figure {
+    public static func featureTransformShift(_ given: [RunSource], options: FigureOptions = FigureOptions()) throws(ReportError) -> Figure {
+        let runs = RunStyling.ordered(given)
         for run in runs {
             try run.requireStreams([.positive, .negative, .positiveTransformed, .negativeTransformed], for: "ft-shift",
                                    why: " (FT was off, or the store predates FT recording)")

@@ -12,7 +12,8 @@ import Recording
 extension ReportFigures {
     /// The FT geometry of each run's last sample step (or the last sample of `options.epochs[0]`); one row of two
     /// panels per run. Throws `missingData` for a run without samples.
-    public static func sphere(_ runs: [RunSource], options: FigureOptions = FigureOptions()) throws(ReportError) -> Figure {
+    public static func sphere(_ given: [RunSource], options: FigureOptions = FigureOptions()) throws(ReportError) -> Figure {
+        let runs = RunStyling.ordered(given)
         let (styles, _) = RunStyling.styles(runs)
         var figure = makeFigure(options, defaultSize: .text, rows: runs.count, columns: 2,
                                 panelAspect: 1, extraHeight: 24)
@@ -87,7 +88,8 @@ extension ReportFigures {
     }
 
     /// A vector from the origin with a dot at its tip, labelled just beyond the tip (away from the origin).
-    static func arrow(_ axes: inout Axes, _ p: (Double, Double), label: String, color: Color, dash: Dash = .solid) throws(ReportError) {
+    static func arrow(_ axes: inout Axes, _ p: (Double, Double), label: String, color: Color, dash: Dash = .solid,
+                      vertical forced: TextAnchor.Vertical? = nil) throws(ReportError) {
         do {
             try axes.line(x: [0, p.0], y: [0, p.1], color: color, width: 1.1, dash: dash)
             try axes.scatter(x: [p.0], y: [p.1], color: color, size: 4)
@@ -95,7 +97,7 @@ extension ReportFigures {
         let length = max((p.0 * p.0 + p.1 * p.1).squareRoot(), 1e-9)
         let out = (p.0 + 0.09 * p.0 / length, p.1 + 0.09 * p.1 / length)
         let horizontal: TextAnchor.Horizontal = abs(p.0 / length) < 0.35 ? .center : p.0 >= 0 ? .left : .right
-        let vertical: TextAnchor.Vertical = abs(p.1 / length) < 0.35 ? .center : p.1 >= 0 ? .bottom : .top
+        let vertical: TextAnchor.Vertical = forced ?? (abs(p.1 / length) < 0.35 ? .center : p.1 >= 0 ? .bottom : .top)
         axes.annotate(label, x: out.0, y: out.1, anchor: TextAnchor(horizontal, vertical), color: color.darkened(0.25))
     }
 
@@ -119,8 +121,11 @@ extension ReportFigures {
         } catch { throw .plot(error) }
         let zq = project(q, basis), zk = project(k, basis)
         var shown = [zq, zk] + otherKeys
-        try arrow(&axes, zq, label: "z_q", color: Palette.categorical(0))
-        try arrow(&axes, zk, label: "z_k", color: Palette.categorical(2))
+        // Nearly equal vectors (a collapsed pair) get their labels above and below the tip instead of on top of
+        // each other.
+        let close = hypot(zq.0 - zk.0, zq.1 - zk.1) < 0.2
+        try arrow(&axes, zq, label: "z_q", color: Palette.categorical(0), vertical: close ? .top : nil)
+        try arrow(&axes, zk, label: "z_k", color: Palette.categorical(2), vertical: close ? .bottom : nil)
         if let tq = vector(samples, .transformedQuery, first), let tk = vector(samples, .transformedKey, first) {
             let pq = project(tq, basis), pk = project(tk, basis)
             do {
@@ -146,8 +151,10 @@ extension ReportFigures {
               let n = vector(samples, .negative, j), let mixed = vector(samples, .mixedNegative, j), let basis = planeBasis(n, mixed) else {
             if let first = rows.first, let n = vector(samples, .negative, first), let q = vector(samples, .query, 0),
                let basis = planeBasis(q, n) {
-                try arrow(&axes, project(q, basis), label: "z_q", color: Palette.categorical(0))
-                try arrow(&axes, project(n, basis), label: "n_j", color: Palette.categorical(5))
+                let pq = project(q, basis), pn = project(n, basis)
+                let close = hypot(pq.0 - pn.0, pq.1 - pn.1) < 0.2
+                try arrow(&axes, pq, label: "z_q", color: Palette.categorical(0), vertical: close ? .top : nil)
+                try arrow(&axes, pn, label: "n_j", color: Palette.categorical(5), vertical: close ? .bottom : nil)
                 axes.xLabel = "no mixed negatives recorded (FT off)"
                 axes.legendPosition = .hidden
             } else {

@@ -8,8 +8,8 @@ import Plotting
 import Recording
 
 extension ReportFigures {
-    /// Loss and gradient norm against the iteration (log y), and kNN top-1 per epoch; one line per run coloured
-    /// like `curves`. Runs without kNN evaluations leave the third panel with a note.
+    /// Loss and gradient norm against the iteration (log y), and kNN top-1 against the epochs trained; one line
+    /// per run coloured like `curves`. Runs without kNN evaluations leave the third panel with a note.
     public static func training(_ runs: [RunSource], options: FigureOptions = FigureOptions()) throws(ReportError) -> Figure {
         for run in runs { _ = try run.requireSteps(for: "training") }
         let (styles, order) = RunStyling.styles(runs)
@@ -33,16 +33,15 @@ extension ReportFigures {
             notePanel(&accuracy, title: "kNN top-1 (%)", note: "no kNN evaluations recorded")
         } else {
             accuracy.title = "kNN top-1 (%)"
-            accuracy.xLabel = "epoch"
+            accuracy.xLabel = "epochs trained"
             for i in order {
-                let knn = runs[i].evals.filter { $0.kind == .knn && $0.top1.isFinite }
+                let points = try knnPoints(runs[i])
                 let label = styles[i].leadsGroup ? styles[i].legend : nil
-                if knn.isEmpty { continue }
+                if points.isEmpty { continue }
+                let x = points.map(\.epochs), y = points.map(\.top1)
                 do {
-                    try accuracy.line(x: knn.map { Double($0.epoch) }, y: knn.map(\.top1), label: label, color: styles[i].color, width: 0.9)
-                    if knn.count <= 30 {
-                        try accuracy.scatter(x: knn.map { Double($0.epoch) }, y: knn.map(\.top1), color: styles[i].color, size: 2.2)
-                    }
+                    try accuracy.line(x: x, y: y, label: label, color: styles[i].color, width: 0.9)
+                    if points.count <= 30 { try accuracy.scatter(x: x, y: y, color: styles[i].color, size: 2.2) }
                 } catch { throw .plot(error) }
             }
         }
@@ -53,8 +52,20 @@ extension ReportFigures {
         figure[0, 2] = accuracy
         let entries = withEvals.filter { styles[$0].leadsGroup }.count
         placeLegend(&figure, entries: entries, preferredColumn: 2)
-        if entries > 0 && entries <= 3 { figure[0, 2].legendPosition = .lowerRight }
         return figure
+    }
+
+    /// The run's kNN evaluations as (epochs trained, top-1 %): x is the number of epochs completed at the
+    /// evaluation's step (0 for one before the first step), whatever the trainer's epoch numbering, so an
+    /// evaluation at the start and one after the first epoch never share an x. Evaluations at steps outside the
+    /// recorded epochs are left out.
+    static func knnPoints(_ run: RunSource) throws(ReportError) -> [(epochs: Double, top1: Double)] {
+        let position = epochPosition(try run.epochRanges())
+        let first = run.stepRange?.lowerBound ?? 0
+        return run.evals.filter { $0.kind == .knn && $0.top1.isFinite }.compactMap { e in
+            guard let x = e.step < first ? 0 : position(e.step) else { return nil }
+            return (x, e.top1)
+        }
     }
 
     /// Top-1 per setting from a sweep analysis: kNN (and linear, when any run has it) bars with 95 % t-interval

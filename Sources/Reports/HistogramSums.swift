@@ -39,40 +39,53 @@ enum HistogramSums {
     /// spec changes between rows.
     static func sum(_ run: RunSource, streams: [ScoreStream], range: ClosedRange<Int>?, slotCount: Int,
                     slot: (Int) -> Int?) throws(ReportError) -> [ScoreStream: StreamSums] {
-        var sums: [ScoreStream: StreamSums] = [:]
-        // Flat accumulators per stream, found by the stream's position (no dictionary lookup per bin).
-        var accumulators: [StreamSums?] = Array(repeating: nil, count: ScoreStream.allCases.count)
+        try sum(run.reader, streams: streams, range: range, slotCount: slotCount, slot: slot)
+    }
+
+    /// `sum` through a given reader (a second connection lets two threads read one store).
+    static func sum(_ reader: RunReader, streams: [ScoreStream], range: ClosedRange<Int>?, slotCount: Int,
+                    slot: (Int) -> Int?) throws(ReportError) -> [ScoreStream: StreamSums] {
+        // Accumulators per stream position, in separate arrays mutated in place (no struct copies, no
+        // reference-count traffic per row).
         let index = Dictionary(uniqueKeysWithValues: ScoreStream.allCases.enumerated().map { ($1, $0) })
-        let path = run.reader.path
+        var specs: [(lower: Double, upper: Double, bins: Int)?] = Array(repeating: nil, count: ScoreStream.allCases.count)
+        var counts = Array(repeating: [UInt64](), count: ScoreStream.allCases.count)
+        var totals = Array(repeating: [Double](), count: ScoreStream.allCases.count)
+        var rows = Array(repeating: [Int](), count: ScoreStream.allCases.count)
+        let path = reader.path
         try ReportError.wrap {
-            try run.reader.forEachHistogram(Set(streams), in: range) { row in
+            try reader.forEachHistogram(Set(streams), in: range) { row in
                 guard let s = slot(row.step), s >= 0, s < slotCount, let k = index[row.stream] else { return }
-                if accumulators[k] == nil {
-                    accumulators[k] = StreamSums(stream: row.stream, lower: row.lower, upper: row.upper, bins: row.bins,
-                                                 counts: Array(repeating: 0, count: slotCount * row.bins),
-                                                 totals: Array(repeating: 0, count: slotCount),
-                                                 rows: Array(repeating: 0, count: slotCount))
+                if let spec = specs[k] {
+                    if spec.bins != row.bins || spec.lower != row.lower || spec.upper != row.upper {
+                        throw ReportError.store("\(path): the \(row.stream.rawValue) histogram at step \(row.step) has bins "
+                            + "\(row.bins) on [\(row.lower), \(row.upper)] where earlier steps had \(spec.bins) on [\(spec.lower), \(spec.upper)]")
+                    }
+                } else {
+                    specs[k] = (row.lower, row.upper, row.bins)
+                    counts[k] = Array(repeating: 0, count: slotCount * row.bins)
+                    totals[k] = Array(repeating: 0, count: slotCount)
+                    rows[k] = Array(repeating: 0, count: slotCount)
                 }
-                guard var a = accumulators[k] else { return }
-                accumulators[k] = nil   // keep the arrays uniquely referenced while adding
-                defer { accumulators[k] = a }
-                if a.bins != row.bins || a.lower != row.lower || a.upper != row.upper {
-                    throw ReportError.store("\(path): the \(row.stream.rawValue) histogram at step \(row.step) has bins "
-                        + "\(row.bins) on [\(row.lower), \(row.upper)] where earlier steps had \(a.bins) on [\(a.lower), \(a.upper)]")
-                }
-                a.totals[s] += Double(row.count)
-                a.rows[s] += 1
-                let bins = row.bins, raw = row.counts
-                a.counts.withUnsafeMutableBufferPointer { all in
+                totals[k][s] += Double(row.count)
+                rows[k][s] += 1
+                let bins = row.bins
+                guard let source = row.counts.baseAddress else { return }
+                counts[k].withUnsafeMutableBufferPointer { all in
                     // Integer adds of zero-extended counts: vectorises, and stays exact for any number of steps.
-                    guard let out = all.baseAddress?.advanced(by: s * bins), let counts = raw.baseAddress else { return }
+                    guard let out = all.baseAddress?.advanced(by: s * bins) else { return }
                     for b in 0..<bins {
-                        out[b] &+= UInt64(UInt32(littleEndian: counts.loadUnaligned(fromByteOffset: b &* 4, as: UInt32.self)))
+                        out[b] &+= UInt64(UInt32(littleEndian: source.loadUnaligned(fromByteOffset: b &* 4, as: UInt32.self)))
                     }
                 }
             }
         }
-        for case let a? in accumulators { sums[a.stream] = a }
+        var sums: [ScoreStream: StreamSums] = [:]
+        for (k, stream) in ScoreStream.allCases.enumerated() {
+            guard let spec = specs[k] else { continue }
+            sums[stream] = StreamSums(stream: stream, lower: spec.lower, upper: spec.upper, bins: spec.bins,
+                                      counts: counts[k], totals: totals[k], rows: rows[k])
+        }
         return sums
     }
 
@@ -80,15 +93,48 @@ enum HistogramSums {
     /// Returns the sums and the x edges in steps (slice boundaries, half a step outside the first and last step).
     static func columns(_ run: RunSource, streams: [ScoreStream], columns wanted: Int) throws(ReportError)
         -> (sums: [ScoreStream: StreamSums], xEdges: [Double]) {
-        let range = try run.requireSteps(for: "heatmap")
-        let span = range.upperBound - range.lowerBound + 1
-        let columns = max(1, min(wanted, span))
-        let first = range.lowerBound
-        let sums = try sum(run, streams: streams, range: range, slotCount: columns) { step in
-            (step - first) * columns / span
+        try columns(of: [run], streams: streams, columns: wanted)[0]
+    }
+
+    /// `columns` for several runs, read on all cores: each run's step range is split in two halves read through
+    /// separate connections (so 5 runs make 10 balanced jobs), and the halves' exact integer sums are added.
+    static func columns(of runs: [RunSource], streams: [ScoreStream], columns wanted: Int) throws(ReportError)
+        -> [(sums: [ScoreStream: StreamSums], xEdges: [Double])] {
+        struct Plan { let first: Int; let span: Int; let columns: Int }
+        var plans: [Plan] = []
+        for run in runs {
+            let range = try run.requireSteps(for: "heatmap")
+            let span = range.upperBound - range.lowerBound + 1
+            plans.append(Plan(first: range.lowerBound, span: span, columns: max(1, min(wanted, span))))
         }
-        let xEdges = (0...columns).map { Double(first) - 0.5 + Double($0) * Double(span) / Double(columns) }
-        return (sums, xEdges)
+        let parts = 2, planned = plans
+        let pieces = try parallelMap(runs.count * parts) { job throws(ReportError) -> [ScoreStream: StreamSums] in
+            let r = job / parts, part = job % parts, plan = planned[r]
+            let first = plan.first + plan.span * part / parts, last = plan.first + plan.span * (part + 1) / parts - 1
+            if last < first { return [:] }
+            let reader = part == 0 ? runs[r].reader : try ReportError.wrap { try RunReader(directory: runs[r].directory) }
+            return try sum(reader, streams: streams, range: first...last, slotCount: plan.columns) { step in
+                (step - plan.first) * plan.columns / plan.span
+            }
+        }
+        var result: [(sums: [ScoreStream: StreamSums], xEdges: [Double])] = []
+        for (r, plan) in plans.enumerated() {
+            var merged: [ScoreStream: StreamSums] = [:]
+            for part in 0..<parts {
+                for (stream, s) in pieces[r * parts + part] {
+                    guard var m = merged[stream] else { merged[stream] = s; continue }
+                    if m.bins != s.bins || m.lower != s.lower || m.upper != s.upper {
+                        throw .store("\(runs[r].reader.path): the \(stream.rawValue) histograms change their bins within the run")
+                    }
+                    for i in m.counts.indices { m.counts[i] &+= s.counts[i] }
+                    for i in m.totals.indices { m.totals[i] += s.totals[i]; m.rows[i] += s.rows[i] }
+                    merged[stream] = m
+                }
+            }
+            let xEdges = (0...plan.columns).map { Double(plan.first) - 0.5 + Double($0) * Double(plan.span) / Double(plan.columns) }
+            result.append((merged, xEdges))
+        }
+        return result
     }
 
     /// One slot per epoch in `epochs` (each the epoch's step range). Reads only those epochs' rows, one range query

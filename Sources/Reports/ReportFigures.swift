@@ -94,13 +94,14 @@ public enum ReportFigures {
         }
     }
 
-    /// A step's position on an epoch axis where epoch e's evaluation sits at x = e: e − 1 + the fraction of the
-    /// epoch done at the end of the step; nil for a step outside the recorded epochs.
+    /// A step's position on an axis of epochs trained: the number of recorded epochs before the step's epoch plus
+    /// the fraction of that epoch done at the end of the step (the end of the first epoch is 1, whether the trainer
+    /// numbers epochs from 0 or 1); nil for a step outside the recorded epochs.
     static func epochPosition(_ epochs: [(epoch: Int, steps: ClosedRange<Int>)]) -> (Int) -> Double? {
         { step in
-            guard let e = epochs.first(where: { $0.steps.contains(step) }) else { return nil }
-            let length = Double(e.steps.count)
-            return Double(e.epoch - 1) + Double(step - e.steps.lowerBound + 1) / length
+            guard let index = epochs.firstIndex(where: { $0.steps.contains(step) }) else { return nil }
+            let e = epochs[index]
+            return Double(index) + Double(step - e.steps.lowerBound + 1) / Double(e.steps.count)
         }
     }
 

@@ -132,8 +132,8 @@ struct RunStyle {
 
 enum RunStyling {
     /// Labels, legends and colours for `runs`, and the drawing order (groups by ascending momentum, so the
-    /// noisier low-momentum runs go behind). Colours: viridis by momentum (largest m darkest) when the momentum
-    /// orders the groups, else the Okabe–Ito cycle.
+    /// noisier low-momentum runs go behind). Colours: distinct Okabe–Ito hues in momentum order (largest first)
+    /// for up to 7 settings, viridis by momentum beyond that, the Okabe–Ito cycle in run order without momenta.
     static func styles(_ runs: [RunSource]) -> (styles: [RunStyle], order: [Int]) {
         let varying = SweepAnalysis.varyingKeys(runs.map(\.config), ignoring: SweepAnalysis.defaultIgnoredKeys)
         let labels = runs.map { label($0, varying: varying, single: runs.count == 1) }
@@ -148,10 +148,14 @@ enum RunStyling {
             ? groupLabels.indices.sorted { (momenta[$0] ?? 0) < (momenta[$1] ?? 0) }
             : Array(groupLabels.indices)
         var colors = Array(repeating: Color.black, count: groupLabels.count)
-        if byMomentum {
-            // Darkest for the largest momentum: the paper's main settings (0.99, 0.999) read best.
+        if byMomentum && groupLabels.count > 7 {
+            // Too many settings for distinct hues: viridis by momentum, darkest for the largest.
             let ramp = Colormap.viridis.colors(count: groupLabels.count, range: 0...0.85)
             for (rank, g) in groupOrder.reversed().enumerated() { colors[g] = ramp[rank] }
+        } else if byMomentum {
+            // Distinct Okabe–Ito hues assigned in momentum order, largest first (blue, vermillion, green, ...), so
+            // neighbouring momenta never get look-alike shades.
+            for (rank, g) in groupOrder.reversed().enumerated() { colors[g] = categorical(rank) }
         } else {
             for (rank, g) in groupOrder.enumerated() { colors[g] = categorical(rank) }
         }
@@ -172,6 +176,10 @@ enum RunStyling {
         let order = groupOrder.flatMap { g in runs.indices.filter { groupOf[$0] == g } }
         return (styles, order)
     }
+
+    /// `runs` in drawing order (settings by ascending momentum, seeds together), so panels of a grid follow the
+    /// legends of the line figures whatever order the folders were given in.
+    static func ordered(_ runs: [RunSource]) -> [RunSource] { styles(runs).order.map { runs[$0] } }
 
     /// The Okabe–Ito colours without yellow (it does not read as a line on white), cycling.
     static func categorical(_ index: Int) -> Color {

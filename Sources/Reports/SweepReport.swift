@@ -2,9 +2,9 @@
 // present): every figure kind that applies, as PNG and SVG; the analysis tables as Markdown, CSV and LaTeX; and
 // an offline index.html (HTMLIndex) showing them with the sweep's configuration.
 // Which figures apply: curves and training always; various-m when two or more momenta were run; heatmap and
-// ridgeline for one run per setting (the first seed; at most 6 and 8 settings, evenly chosen); ft-shift for
-// settings that recorded FT streams; sphere for the first setting with geometry samples (preferring one with
-// FT); ablation when there are two or more settings with accuracies. A figure that cannot be drawn (a run lacks
+// ridgeline for one run per setting (the first seed; at most 8 settings, evenly chosen); ft-shift for
+// settings that recorded FT streams; sphere for the setting with geometry samples and the best final kNN top-1
+// (preferring one with FT); ablation when there are two or more settings with accuracies. A figure that cannot be drawn (a run lacks
 // data) is listed on the page with the reason instead of failing the report.
 // Deliberately not here: drawing (ReportFigures) and the analysis itself (Analysis).
 import Analysis
@@ -89,14 +89,17 @@ public enum SweepReport {
         var plans: [(FigureKind, [RunSource], String)] = []
         plans.append((.curves, runs, ""))
         if momenta.count >= 2 { plans.append((.variousM, runs, "")) }
-        let heat = pick(leaders, at: 6), ridge = pick(leaders, at: 8)
+        let heat = pick(leaders, at: 8), ridge = pick(leaders, at: 8)
         plans.append((.heatmap, heat, heat.count < leaders.count ? "\(heat.count) of \(leaders.count) settings. " : ""))
         plans.append((.ridgeline, ridge, ridge.count < leaders.count ? "\(ridge.count) of \(leaders.count) settings. " : ""))
         let transformed = leaders.filter(\.hasTransformedStreams)
         if !transformed.isEmpty { plans.append((.ftShift, Array(transformed.prefix(4)), "")) }
         plans.append((.training, runs, ""))
         let sampled = leaders.filter { (try? $0.reader.sampleSteps().isEmpty == false) ?? false }
-        if let geometry = sampled.first(where: \.hasTransformedStreams) ?? sampled.first { plans.append((.sphere, [geometry], "")) }
+        // The geometry of the best-trained setting with samples (FT runs first): a collapsed run's vectors all
+        // coincide and show nothing.
+        let byAccuracy = sampled.sorted { ($0.finalKnnTop1 ?? -1) > ($1.finalKnnTop1 ?? -1) }
+        if let geometry = byAccuracy.first(where: \.hasTransformedStreams) ?? byAccuracy.first { plans.append((.sphere, [geometry], "")) }
         if let analysis, analysis.groups.count >= 2 { plans.append((.ablation, runs, "")) }
 
         var figureFiles: [String] = []
@@ -208,7 +211,8 @@ public enum SweepReport {
                 + "'various m' figure; the first run of each setting."
         case .heatmap:
             return "Density of the positive and negative scores (and after FT, when recorded) over training, from the stored "
-                + "histograms summed per pixel column; log colour scale over three decades; one column per setting."
+                + "histograms summed per pixel column; log colour scale over three decades; one column per setting. "
+                + "Dotted: queue filled; dashed: LR drop; dash-dot: FT start."
         case .ridgeline:
             return "Positive and negative score densities at five evenly spaced epochs, each summed over the epoch's steps."
         case .ftShift:

@@ -41,6 +41,7 @@ public struct SyntheticRunOptions: Sendable {
     /// Extra top-level string keys of the stored config JSON (e.g. ["name": "baseline"]); default none.
     public var extraConfig: [String: String]
 
+    /// Options with the defaults stated on each property.
     public init(momentum: Double = 0.99, steps: Int = 2000, stepsPerEpoch: Int = 100, batchSize: Int = 256,
                 queueSize: Int = 4096, seed: UInt64 = 1, featureTransform: Bool = false,
                 learningRateDrops: [Double] = [0.6, 0.8], sampleEvery: Int = 500, extraConfig: [String: String] = [:]) {

@@ -70,7 +70,8 @@ import Testing
     let strings = drawn.texts.map(\.string)
     #expect(strings.contains("density"))
     #expect(strings.contains("pos cosine score") && strings.contains("neg after FT score"))
-    #expect(strings.filter { $0 == "queue filled" }.count == 4)   // top row only
+    #expect(!strings.contains("queue filled"))   // lines only in a grid of runs (labels would pile up)
+    #expect(texts(try ReportFigures.heatmap([runs[0]])).filter { $0 == "queue filled" }.count == 4)
 }
 
 @Test func heatmapColumnsSumEveryStepsCountsExactly() throws {
@@ -245,4 +246,30 @@ import Testing
     } catch {
         #expect(error.description.contains("nonexistent-folder-xyz"))
     }
+}
+
+@Test func knnPointsCountEpochsTrainedWhateverTheEpochNumbering() throws {
+    // A trainer numbering epochs from 0, with an evaluation before the first step and one after each epoch.
+    let folder = try scratchFolder("epochs-from-zero")
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let store = try RunStore(directory: folder, durability: .crashSafe)
+    let scores = ScoreStatistics(positiveMean: 0.5, positiveVariance: 0.02, negativeMean: 0, negativeVarianceQuery: 0.02,
+                                 negativeVarianceAll: 0.02)
+    for step in 1...20 {
+        try store.record(step: StepRecord(step: step, epoch: (step - 1) / 10, learningRate: 0.1, momentum: 0.99, loss: 8,
+                                          instanceAccuracy: 0, gradientNorm: 1, scores: scores, milliseconds: 1))
+    }
+    for (step, epoch, top1) in [(0, 0, 40.0), (10, 0, 55.0), (20, 1, 60.0)] {
+        try store.addEval(EvalRecord(step: step, epoch: epoch, kind: .knn, top1: top1))
+    }
+    try store.addEvent(step: 15, kind: .learningRateDrop)
+    try store.close()
+    let run = try RunSource(directory: folder)
+    let points = try ReportFigures.knnPoints(run)
+    #expect(points.map(\.epochs) == [0, 1, 2])
+    #expect(points.map(\.top1) == [40, 55, 60])
+    // The LR drop at step 15 sits halfway through the second epoch on the accuracy panel.
+    let figure = try ReportFigures.training([run])
+    let drawn = record(figure)
+    #expect(drawn.texts.filter { $0.string == "LR drop" }.count == 3)
 }
