@@ -65,8 +65,8 @@ golden:
 	SCORESCOPE_UPDATE_GOLDEN=1 $(SWIFT) test --filter "[Gg]olden"
 
 # Screenshot of the demo report's index.html in headless Chromium (installs chromium when missing).
-report-screenshot:
-	bash Tests/ReportsTests/screenshot-report.sh $(DEMO_OUT)/report/index.html $(DEMO_OUT)/report/screenshot.png
+report-screenshot: release
+	SCORESCOPE=$(BIN) bash Tests/ReportsTests/screenshot-report.sh $(DEMO_OUT) $(DEMO_OUT)/report/screenshot.png
 
 clean:
 	rm -rf .build

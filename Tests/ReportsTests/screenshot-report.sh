@@ -42,6 +42,9 @@ shot="${2:-$PWD/report-screenshot.png}"
 
 index="$("$scorescope" report "$sweep" --out "$report")"
 [[ -f "$index" ]] || { echo "screenshot-report: the report printed '$index', which is not a file" >&2; exit 1; }
+index="$(readlink -f "$index")"   # file:// URLs need absolute paths
+mkdir -p "$(dirname "$shot")"
+shot="$(cd "$(dirname "$shot")" && pwd)/$(basename "$shot")"
 
 # --no-sandbox: containers run as root; --virtual-time-budget lets every <img> finish loading before the shot.
 "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --virtual-time-budget=5000 \
