@@ -11,9 +11,11 @@ struct Scorescope: AsyncParsableCommand {
         commandName: "scorescope",
         abstract: "Study the positive/negative score distributions of contrastive learners (MoCo + feature transformations).",
         discussion: """
-        Train MoCo v1/v2 on the CPU while recording histograms of the positive and negative cosine scores at every
-        iteration, before and after the feature transformations of Zhu et al. (ICCV 2021); analyse their stability per
-        momentum; and draw publication figures.
+        Train MoCo v1/v2 on the CPU while recording histograms of the positive and negative cosine scores at every \
+        iteration, before and after the feature transformations of Zhu et al. (ICCV 2021); analyse their stability \
+        per momentum; and draw publication figures.
+
+        Start with: scorescope sweep experiments/quick-demo/sweep.json --jobs 2 && scorescope report runs/quick-demo
         """,
         version: scorescopeVersion,
         subcommands: [TrainCommand.self, SweepCommand.self, InspectCommand.self, AnalyzeCommand.self, PlotCommand.self, ReportCommand.self, ExportCommand.self, DataCommand.self, Bench.self]
