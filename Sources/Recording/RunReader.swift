@@ -27,6 +27,9 @@ public final class RunReader: Sendable {
         configuration.readonly = true
         configuration.busyMode = .timeout(10)
         configuration.label = "scorescope.run-reader"
+        // Memory-mapped reads: bulk scans (heat maps read 100k+ histogram BLOBs) then copy pages straight from the
+        // page cache instead of one pread per page; a read-only connection never writes through the mapping.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA mmap_size = 1073741824") }
         queue = try RunStore.wrap(path) { try DatabaseQueue(path: path, configuration: configuration) }
         let version: Int? = try RunStore.wrap(path) {
             try queue.read { db in

@@ -47,7 +47,9 @@ enum HistogramSums {
                     slot: (Int) -> Int?) throws(ReportError) -> [ScoreStream: StreamSums] {
         // Accumulators per stream position, in separate arrays mutated in place (no struct copies, no
         // reference-count traffic per row).
-        let index = Dictionary(uniqueKeysWithValues: ScoreStream.allCases.enumerated().map { ($1, $0) })
+        // Stream → accumulator position without hashing per row.
+        let all = ScoreStream.allCases
+        func index(_ stream: ScoreStream) -> Int? { all.firstIndex(of: stream) }
         var specs: [(lower: Double, upper: Double, bins: Int)?] = Array(repeating: nil, count: ScoreStream.allCases.count)
         var counts = Array(repeating: [UInt64](), count: ScoreStream.allCases.count)
         var totals = Array(repeating: [Double](), count: ScoreStream.allCases.count)
@@ -55,7 +57,7 @@ enum HistogramSums {
         let path = reader.path
         try ReportError.wrap {
             try reader.forEachHistogram(Set(streams), in: range) { row in
-                guard let s = slot(row.step), s >= 0, s < slotCount, let k = index[row.stream] else { return }
+                guard let s = slot(row.step), s >= 0, s < slotCount, let k = index(row.stream) else { return }
                 if let spec = specs[k] {
                     if spec.bins != row.bins || spec.lower != row.lower || spec.upper != row.upper {
                         throw ReportError.store("\(path): the \(row.stream.rawValue) histogram at step \(row.step) has bins "
