@@ -118,32 +118,32 @@ public struct InfoNCE: Sendable {
 
             // 1. Mixed negatives n̂ (K×D), in row chunks; needed by every query row, so done first.
             if ftNegative {
-                forEachChunk(chunks, threads: threads) { c in
-                    let rows = chunkRange(c, of: chunks, count: K)
-                    mixNegatives(rows: rows, D: D, queue: n.pointer, permutation: perm.pointer,
-                                 lambdas: ln.pointer, granularity: granularity, renormalize: renormNegative,
-                                 output: w.pointer + oMix)
+                parallelFor(chunks, threads: threads) { c in
+                    let rows = partRange(c, of: chunks, count: K)
+                    mixNegatives(rows: rows, D: D, queue: n.base, permutation: perm.base,
+                                 lambdas: ln.base, granularity: granularity, renormalize: renormNegative,
+                                 output: w.base + oMix)
                 }
             }
 
             // 2. Per row chunk: scores, softmax, gradient of the scores, backward to z_q.
-            forEachChunk(chunks, threads: threads) { c in
-                let rows = chunkRange(c, of: chunks, count: B)
+            parallelFor(chunks, threads: threads) { c in
+                let rows = partRange(c, of: chunks, count: B)
                 let r0 = rows.lowerBound, m = rows.count
-                let qp = q.pointer, kp = k.pointer, np = n.pointer, wp = w.pointer
+                let qp = q.base, kp = k.base, np = n.base, wp = w.base
                 let pos = wp + oPos, posFT = wp + oPosFT
 
                 // Raw scores (cosines): pos_i and neg (m×K) with one sgemm.
                 for i in rows { pos[i] = dotProduct(qp + i * D, kp + i * D, D) }
                 sgemm(.none, .transposed, m: m, n: K, k: D, a: qp + r0 * D, lda: D, b: np, ldb: D,
-                      c: neg.pointer + r0 * K, ldc: K)
+                      c: neg.base + r0 * K, ldc: K)
 
                 // Transformed positives ẑ_q, ẑ_k (or the plain z when positives are untransformed).
                 let qh: UnsafePointer<Float> = ftPositive ? UnsafePointer(wp + oQh) : qp
                 let kh: UnsafePointer<Float> = ftPositive ? UnsafePointer(wp + oKh) : kp
                 if ftPositive {
                     for i in rows {
-                        transformPositiveRow(i, D: D, query: qp + i * D, key: kp + i * D, lambdas: lp.pointer,
+                        transformPositiveRow(i, D: D, query: qp + i * D, key: kp + i * D, lambdas: lp.base,
                                              granularity: granularity, renormalize: renormPositive,
                                              queryOut: wp + oQh + i * D, keyOut: wp + oKh + i * D,
                                              queryNorm: wp + oNormQ + i, keyNorm: wp + oNormK + i)
@@ -154,14 +154,14 @@ public struct InfoNCE: Sendable {
                 }
 
                 // Scores in the logits, m×N: ẑ_q against N̂.
-                let scores: UnsafeMutablePointer<Float> = anyFT ? ft.pointer : neg.pointer
+                let scores: UnsafeMutablePointer<Float> = anyFT ? ft.base : neg.base
                 if anyFT {
                     let firstBlock = ftNegative && !union ? UnsafePointer(wp + oMix) : np
                     if ftPositive || ftNegative && !union {
                         sgemm(.none, .transposed, m: m, n: K, k: D, a: qh + r0 * D, lda: D, b: firstBlock, ldb: D,
                               c: scores + r0 * N, ldc: N)
                     } else {   // union with plain queries: the first K columns are the raw scores
-                        for i in rows { (scores + i * N).update(from: neg.pointer + i * K, count: K) }
+                        for i in rows { (scores + i * N).update(from: neg.base + i * K, count: K) }
                     }
                     if union {
                         sgemm(.none, .transposed, m: m, n: K, k: D, a: qh + r0 * D, lda: D, b: wp + oMix, ldb: D,
@@ -183,11 +183,11 @@ public struct InfoNCE: Sendable {
                     if hit { hits += 1 }
                     dPos[i] = positiveGradient
                 }
-                lossOut.pointer[c] = lossSum
-                hitOut.pointer[c] = hits
+                lossOut.base[c] = lossSum
+                hitOut.base[c] = hits
 
                 // Backward: dẑ_q = dScores·N̂ + dPos ⊙ ẑ_k  (m×D).
-                let dqh = dq.pointer + r0 * D
+                let dqh = dq.base + r0 * D
                 if union {
                     sgemm(.none, .none, m: m, n: D, k: K, a: dScores + r0 * N, lda: N, b: np, ldb: D,
                           c: dqh, ldc: D)
@@ -199,16 +199,16 @@ public struct InfoNCE: Sendable {
                           c: dqh, ldc: D)
                 }
                 for i in rows {
-                    let g = dPos[i], row = dq.pointer + i * D, khRow = kh + i * D
+                    let g = dPos[i], row = dq.base + i * D, khRow = kh + i * D
                     for d in 0..<D { row[d] += g * khRow[d] }
                 }
                 // Through the positive transformation: ẑ_q and ẑ_k both depend on z_q.
                 if ftPositive {
                     for i in rows {
-                        positiveRowBackward(i, D: D, dQueryHat: dq.pointer + i * D, dPositive: dPos[i],
+                        positiveRowBackward(i, D: D, dQueryHat: dq.base + i * D, dPositive: dPos[i],
                                             queryHat: qh + i * D, keyHat: kh + i * D,
                                             queryNorm: wp[oNormQ + i], keyNorm: wp[oNormK + i],
-                                            renormalize: renormPositive, lambdas: lp.pointer,
+                                            renormalize: renormPositive, lambdas: lp.base,
                                             granularity: granularity)
                     }
                 }

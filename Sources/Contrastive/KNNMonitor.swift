@@ -83,8 +83,8 @@ public struct KNNMonitor: Sendable {
                     while n0 < N {
                         let n = min(T, N - n0)
                         similarity.withUnsafeMutableBufferPointer { s in
-                            sgemm(.none, .transposed, m: m, n: n, k: F, a: testP.pointer + r0 * F, lda: F,
-                                  b: trainP.pointer + n0 * F, ldb: F, c: s.baseAddress!, ldc: n)
+                            sgemm(.none, .transposed, m: m, n: n, k: F, a: testP.base + r0 * F, lda: F,
+                                  b: trainP.base + n0 * F, ldb: F, c: s.baseAddress!, ldc: n)
                             heapSims.withUnsafeMutableBufferPointer { hs in
                                 heapIndex.withUnsafeMutableBufferPointer { hi in
                                     for r in 0..<m {
@@ -101,14 +101,14 @@ public struct KNNMonitor: Sendable {
                     for r in 0..<m {
                         for cl in 0..<C { votes[cl] = 0 }
                         for j in 0..<filled[r] {
-                            votes[trainLabelP.pointer[heapIndex[r * k + j]]] += Double(expf(heapSims[r * k + j] / t))
+                            votes[trainLabelP.base[heapIndex[r * k + j]]] += Double(expf(heapSims[r * k + j] / t))
                         }
-                        let rank = classRank(of: testLabelP.pointer[r0 + r], votes: votes)
+                        let rank = classRank(of: testLabelP.base[r0 + r], votes: votes)
                         if rank == 0 { hits1 += 1 }
                         if rank < 5 { hits5 += 1 }
                     }
-                    top1P.pointer[c] = hits1
-                    top5P.pointer[c] = hits5
+                    top1P.base[c] = hits1
+                    top5P.base[c] = hits5
                     c += workers
                 }
             }

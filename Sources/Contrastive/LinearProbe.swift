@@ -150,14 +150,14 @@ struct ProbeObjective: Sendable {
         partialLosses.withUnsafeMutableBufferPointer { lBuf in
             let x = SendableConstPointer(xBuf), y = SendableConstPointer(yBuf)
             let g = SendablePointer(gBuf), l = SendablePointer(lBuf)
-            forEachChunk(chunks, threads: threads) { c in
-                let rows = chunkRange(c, of: chunks, count: N)
+            parallelFor(chunks, threads: threads) { c in
+                let rows = partRange(c, of: chunks, count: N)
                 let r0 = rows.lowerBound, m = rows.count
                 var logits = [Float](repeating: 0, count: m * C)
                 var loss = 0.0
                 logits.withUnsafeMutableBufferPointer { o in
                     let lp = o.baseAddress!
-                    probeLogits(theta: theta, features: x.pointer + r0 * F, rows: m, dimension: F, classCount: C,
+                    probeLogits(theta: theta, features: x.base + r0 * F, rows: m, dimension: F, classCount: C,
                                 weights: weights, output: lp)
                     // Softmax in Double; dLogits = (p − onehot)/N written back over the logits.
                     var exps = [Double](repeating: 0, count: C)
@@ -167,18 +167,18 @@ struct ProbeObjective: Sendable {
                         for j in 1..<C { top = max(top, row[j]) }
                         var sum = 0.0
                         for j in 0..<C { exps[j] = exp(Double(row[j] - top)); sum += exps[j] }
-                        let label = y.pointer[r0 + r]
+                        let label = y.base[r0 + r]
                         loss += log(sum) - Double(row[label] - top)
                         let scale = 1 / (sum * Double(N))
                         for j in 0..<C { row[j] = Float(exps[j] * scale - (j == label ? 1 / Double(N) : 0)) }
                     }
-                    let grad = g.pointer + c * P
+                    let grad = g.base + c * P
                     // dW (C×F) = dLogitsᵀ (C×m) · X (m×F); db = column sums.
-                    sgemm(.transposed, .none, m: C, n: F, k: m, a: lp, lda: C, b: x.pointer + r0 * F, ldb: F,
+                    sgemm(.transposed, .none, m: C, n: F, k: m, a: lp, lda: C, b: x.base + r0 * F, ldb: F,
                           c: grad, ldc: F)
                     for r in 0..<m { for j in 0..<C { grad[C * F + j] += lp[r * C + j] } }
                 }
-                l.pointer[c] = loss
+                l.base[c] = loss
             }
         }}}}
         var gradient = [Double](repeating: 0, count: P)

@@ -5,17 +5,29 @@
 import Dispatch
 
 /// A raw pointer that may cross into `concurrentPerform` closures. Disjoint writes are the caller's job.
-@usableFromInline
-struct SendablePointer<T>: @unchecked Sendable {
-    @usableFromInline let base: UnsafeMutablePointer<T>
-    @usableFromInline init(_ base: UnsafeMutablePointer<T>) { self.base = base }
-    @usableFromInline init(_ base: UnsafePointer<T>) { self.base = UnsafeMutablePointer(mutating: base) }
+/// Public so that the modules above NN (Contrastive) split their work the same way instead of keeping copies.
+public struct SendablePointer<T>: @unchecked Sendable {
+    public let base: UnsafeMutablePointer<T>
+    @inlinable public init(_ base: UnsafeMutablePointer<T>) { self.base = base }
+    @inlinable public init(_ base: UnsafePointer<T>) { self.base = UnsafeMutablePointer(mutating: base) }
+    /// The buffer's start (a dangling but never dereferenced address for an empty buffer).
+    @inlinable public init(_ buffer: UnsafeMutableBufferPointer<T>) {
+        self.base = buffer.baseAddress ?? UnsafeMutablePointer<T>(bitPattern: MemoryLayout<T>.alignment)!
+    }
+}
+
+/// A read-only raw pointer that may cross into `concurrentPerform` closures.
+public struct SendableConstPointer<T>: @unchecked Sendable {
+    public let base: UnsafePointer<T>
+    @inlinable public init(_ buffer: UnsafeBufferPointer<T>) {
+        self.base = buffer.baseAddress ?? UnsafePointer<T>(bitPattern: MemoryLayout<T>.alignment)!
+    }
 }
 
 /// Calls `body(item)` for every item in 0..<count, on at most `threads` threads. Items are handed out
 /// round-robin (item i goes to worker i mod workers); with one worker they run in order on the caller.
-@inline(__always)
-func parallelFor(_ count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
+@inlinable
+public func parallelFor(_ count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
     let workers = max(1, min(threads, count))
     if workers == 1 {
         for item in 0..<count { body(item) }
@@ -31,8 +43,8 @@ func parallelFor(_ count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
 }
 
 /// The half-open range of part `index` when `count` things are split into `parts` near-equal parts.
-@inline(__always)
-func partRange(_ index: Int, of parts: Int, count: Int) -> Range<Int> {
+@inlinable
+public func partRange(_ index: Int, of parts: Int, count: Int) -> Range<Int> {
     (index * count / parts)..<((index + 1) * count / parts)
 }
 
