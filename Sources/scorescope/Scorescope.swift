@@ -28,6 +28,7 @@ struct Scorescope: AsyncParsableCommand {
 enum Entry {
     static func main() async {
         selectBLASKernel()
+        configureAllocator()
         await Scorescope.main()
     }
 
