@@ -22,8 +22,10 @@ public struct ModelOutput: Sendable {
 
 /// Per-layer caches of one forward pass.
 public struct ModelCache: Sendable {
-    let convolutions: [Conv2dCache]
-    let norms: [BatchNormCache]
+    /// Per stage; nil for the stages the fused stem covers (conv1, BN1 and conv2).
+    let convolutions: [Conv2dCache?]
+    let norms: [BatchNormCache?]
+    let stem: FusedStemCache?
     let pool: GlobalAveragePoolCache
     let head: [LinearCache]
     let headReLU: ReLUCache?
@@ -41,6 +43,9 @@ public struct Model: Sendable {
     let convolutions: [Conv2d]
     let norms: [BatchNorm]
     let headLayers: [Linear]
+    /// Whether conv1 → BN1 → ReLU → conv2 run as the fused stem when the input allows it (default true; see
+    /// Model+FusedStem.swift). Off only in tests, which compare both paths.
+    var stemFusion = true
 
     /// A freshly initialised model: Kaiming-normal convolutions (fan-out), BN γ = 1, β = 0, running mean 0,
     /// running variance 1, PyTorch-uniform linear layers. Draws from `generator` in parameter order.
@@ -161,15 +166,32 @@ public struct Model: Sendable {
         require(x.shape == [x.batch, spec.inputChannels, spec.inputHeight, spec.inputWidth],
                 "Model.forward: input shape \(x.shape), the spec wants B×\(spec.inputChannels)×\(spec.inputHeight)×\(spec.inputWidth)")
         var a = channelsLast(x)
-        var convCaches: [Conv2dCache] = [], normCaches: [BatchNormCache] = []
+        var convCaches: [Conv2dCache?] = [], normCaches: [BatchNormCache?] = []
         var newBuffers: [Tensor] = []
+        var stemCache: FusedStemCache? = nil
+        if fusesStem(height: spec.inputHeight, width: spec.inputWidth) {
+            // Stages 1 and 2 up to conv2's output in one fused step; BN2 onwards as usual.
+            let stem = stemForward(a, mode: mode, context: context)
+            if let running = stem.running { newBuffers += [running.mean, running.variance] }
+            stemCache = stem.cache
+            convCaches += [nil, nil]
+            normCaches.append(nil)
+            a = stem.y
+        }
         for stage in 0..<convolutions.count {
-            let (y, convCache) = convolutions[stage].forward(a, weight: parameters[3 * stage], context: context)
+            let y: Tensor
+            if stemCache != nil && stage == 0 { continue }
+            if stemCache != nil && stage == 1 {
+                y = a
+            } else {
+                let (out, convCache) = convolutions[stage].forward(a, weight: parameters[3 * stage], context: context)
+                convCaches.append(convCache)
+                y = out
+            }
             let bn = norms[stage].forward(y, gamma: parameters[3 * stage + 1], beta: parameters[3 * stage + 2],
                                           runningMean: buffers[2 * stage], runningVariance: buffers[2 * stage + 1],
                                           mode: mode, fusedReLU: true, context: context)
             if let m = bn.runningMean, let v = bn.runningVariance { newBuffers += [m, v] }
-            convCaches.append(convCache)
             normCaches.append(bn.cache)
             a = bn.y
         }
@@ -191,8 +213,8 @@ public struct Model: Sendable {
         } else {
             z = Tensor(shape: [x.batch, 0])
         }
-        let cache = ModelCache(convolutions: convCaches, norms: normCaches, pool: poolCache, head: headCaches,
-                               headReLU: reluCache, parametersUsed: parameters)
+        let cache = ModelCache(convolutions: convCaches, norms: normCaches, stem: stemCache, pool: poolCache,
+                               head: headCaches, headReLU: reluCache, parametersUsed: parameters)
         return (ModelOutput(features: h, projection: z, cache: cache), newBuffers.isEmpty ? nil : newBuffers)
     }
 
@@ -231,11 +253,23 @@ public struct Model: Sendable {
         let p = cache.parametersUsed
         var da = GlobalAveragePool().backward(dY: dFeatures, cache: cache.pool)
         for stage in stride(from: convolutions.count - 1, through: 0, by: -1) {
+            guard let normCache = cache.norms[stage] else { break }   // the fused stem's BN1: done below
             let bn = norms[stage].backward(dY: da, gamma: p[3 * stage + 1], beta: p[3 * stage + 2],
-                                           cache: cache.norms[stage], context: context)
+                                           cache: normCache, context: context)
             gradients[3 * stage + 1] = bn.dGamma
             gradients[3 * stage + 2] = bn.dBeta
-            let conv = convolutions[stage].backward(dY: bn.dX, weight: p[3 * stage], cache: cache.convolutions[stage],
+            guard let convCache = cache.convolutions[stage] else {
+                // conv2 with the fused stem: conv2, BN1 and conv1 in one pass.
+                if let stem = cache.stem {
+                    let g = stemBackward(dY: bn.dX, cache: stem, parameters: p, context: context)
+                    gradients[0] = g.dWeight1
+                    gradients[1] = g.dGamma
+                    gradients[2] = g.dBeta
+                    gradients[3] = g.dWeight2
+                }
+                break
+            }
+            let conv = convolutions[stage].backward(dY: bn.dX, weight: p[3 * stage], cache: convCache,
                                                     computeInputGradient: stage > 0, context: context)
             gradients[3 * stage] = conv.dWeight
             if let dx = conv.dX { da = dx }

@@ -82,6 +82,15 @@ func im2colAndCol2imMatchTheirDefinitions(_ t: ConvCase) {
     }
     #expect(Array(col[(L * K)..<(2 * L * K)]) == floats(referenceIm2col(x, g)), "im2col differs from its definition")
     #expect(col[0..<(L * K)].allSatisfy(\.isNaN) && col[(2 * L * K)...].allSatisfy(\.isNaN), "im2col wrote outside its rows")
+    // The padded variant of the thin layers builds the same matrix.
+    var padded = [Float](repeating: .nan, count: paddedImageCount(g))
+    var colPadded = [Float](repeating: .nan, count: L * K)
+    xf.withUnsafeBufferPointer { xb in
+        padded.withUnsafeMutableBufferPointer { pb in
+            colPadded.withUnsafeMutableBufferPointer { cb in im2colPadded(xb.baseAddress!, g, padded: pb.baseAddress!, cb.baseAddress!) }
+        }
+    }
+    #expect(colPadded == Array(col[(L * K)..<(2 * L * K)]), "im2colPadded differs from im2col")
     // col2im is the adjoint of im2col: ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩, and it adds onto dx.
     let c = randomArray(K * L, &gen)
     var dx = [Float](repeating: 1, count: g.inputSize)
@@ -108,6 +117,9 @@ let normCases: [NormCase] = [
     NormCase(batch: 8, channels: 3, height: 0, width: 0, groups: 4, eval: false, relu: true),    // 1-d split
     NormCase(batch: 3, channels: 2, height: 2, width: 3, groups: 1, eval: true, relu: false),
     NormCase(batch: 4, channels: 3, height: 0, width: 0, groups: 1, eval: true, relu: true),
+    // 16 channels and more: the SIMD16 path of the column sums (19 = one SIMD block + a scalar tail).
+    NormCase(batch: 4, channels: 19, height: 2, width: 2, groups: 2, eval: false, relu: true),
+    NormCase(batch: 6, channels: 16, height: 0, width: 0, groups: 1, eval: false, relu: false),
 ]
 
 @Test(arguments: normCases)

@@ -165,3 +165,50 @@ func trainedBytes(threads: Int, steps: Int = 3) -> [Float] {
     let first = losses.prefix(5).reduce(0, +) / 5, last = losses.suffix(5).reduce(0, +) / 5
     #expect(last < 0.5 * first, "loss went from \(first) to \(last)")
 }
+
+/// The fused stem (conv1 → BN1 → ReLU → conv2 recomputing conv1 per image) against the plain layers, in train mode
+/// (split BN and plain BN) and eval mode, for grey and RGB inputs. Forward and running statistics agree bit for
+/// bit when conv1's output rows per image are a multiple of 16 and the BN parts start on images (16×16 here; 28×28
+/// in practice), else within Float rounding (the Float blocks restart at each image); gradients within rounding.
+@Test(arguments: [(1, 4, false, 16), (1, 1, false, 16), (3, 2, false, 16), (1, 1, true, 16), (1, 4, false, 14)])
+func fusedStemMatchesThePlainLayers(channels: Int, groups: Int, eval: Bool, size: Int) {
+    var gen = SeededGenerator(seed: 31)
+    let spec = ModelSpec(encoder: .convnetXS, head: .mlp, inputChannels: channels, inputHeight: size, inputWidth: size,
+                         projectionDim: 8)
+    var fused = Model(spec: spec, generator: &gen)
+    for i in fused.buffers.indices {   // running statistics away from 0/1 so eval mode tests something
+        fused.buffers[i].storage = fused.buffers[i].storage.map { _ in Float(0.5 + gen.nextDouble()) }
+    }
+    var plain = fused
+    plain.stemFusion = false
+    #expect(fused.fusesStem(height: size, width: size) && !plain.fusesStem(height: size, width: size))
+    let B = size == 16 ? 16 : 12, exact = size == 16
+    let x = Tensor(shape: [B, channels, size, size],
+                   storage: (0..<(B * channels * size * size)).map { _ in Float(gen.normal()) })
+    let r = Tensor(shape: [B, 8], storage: (0..<(B * 8)).map { _ in Float(gen.normal()) })
+    let mode: BatchNormMode = eval ? .eval : .train(groups: groups)
+    let context = ComputeContext(threads: 2)
+    let a = fused.forward(x, mode: mode, context: context)
+    let b = plain.forward(x, mode: mode, context: context)
+    #expect(a.cache.stem != nil && b.cache.stem == nil)
+    func worstRelative(_ u: [Float], _ v: [Float]) -> Double {
+        let scale = v.map { abs(Double($0)) }.max() ?? 0
+        return (zip(u, v).map { abs(Double($0) - Double($1)) }.max() ?? 0) / max(scale, 1e-12)
+    }
+    let outputs = [("projection", a.projection.storage, b.projection.storage), ("features", a.features.storage, b.features.storage)]
+        + zip(fused.bufferNames, zip(fused.buffers, plain.buffers)).map { ($0, $1.0.storage, $1.1.storage) }
+    for (name, u, v) in outputs {
+        if exact {
+            #expect(u.map(\.bitPattern) == v.map(\.bitPattern), "\(name): fused forward differs in bits")
+        } else {
+            let worst = worstRelative(u, v)
+            #expect(worst <= 1e-5, "\(name): fused forward differs by \(worst) (relative)")
+        }
+    }
+    let ga = fused.backward(dProjection: r, cache: a.cache, context: context)
+    let gb = plain.backward(dProjection: r, cache: b.cache, context: context)
+    for (i, name) in fused.parameterNames.enumerated() {
+        let worst = worstRelative(ga[i].storage, gb[i].storage)
+        #expect(worst <= 1e-4, "\(name): fused gradient differs by \(worst) (relative)")
+    }
+}

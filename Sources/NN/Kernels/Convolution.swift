@@ -171,6 +171,31 @@ func permuteColumnsToWeight(_ wk: [Float], _ g: ConvolutionGeometry) -> [Float] 
     return out
 }
 
+// MARK: - Where the input comes from and where its gradient goes
+
+/// Where a convolution reads its input images. `stored` points into a batch tensor; a producing source writes
+/// image `index` into per-part scratch of `scratchCount` floats and returns it (the fused stem, FusedStem.swift,
+/// recomputes conv1 → BN → ReLU per image instead of keeping that activation in memory).
+struct ConvolutionSource: Sendable {
+    let scratchCount: Int
+    let image: @Sendable (_ index: Int, _ scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>
+
+    static func stored(_ x: SendablePointer<Float>, imageSize: Int) -> ConvolutionSource {
+        ConvolutionSource(scratchCount: 0) { index, _ in UnsafePointer(x.base + index * imageSize) }
+    }
+}
+
+/// What becomes of the input gradient dX in backward: not computed, stored as a batch tensor, or handed image by
+/// image (in per-part scratch, right after col2im) to a sink that consumes it (the fused stem's BN backward).
+enum ConvolutionInputGradient: Sendable {
+    case none, stored
+    /// `consume(part, image, dX, scratch)`: dX of one image (may be overwritten), `scratchCount` floats of the
+    /// part's own scratch. Parts are those of `ComputeContext.batchParts`; a part's images come in order.
+    case sink(scratchCount: Int,
+              consume: @Sendable (_ part: Int, _ image: Int, _ dx: UnsafeMutablePointer<Float>,
+                                  _ scratch: UnsafeMutablePointer<Float>) -> Void)
+}
+
 // MARK: - Batched forward / backward
 
 /// y[B×P×Q×O] = conv(x[B×H×W×C], w[O×C×k×k]). Layers with at most `directLimit` columns (default
@@ -178,30 +203,39 @@ func permuteColumnsToWeight(_ wk: [Float], _ g: ConvolutionGeometry) -> [Float] 
 func convolutionForward(input x: [Float], batch B: Int, geometry g: ConvolutionGeometry,
                         weight w: [Float], threads: Int,
                         directLimit: Int = ConvolutionGeometry.directColumnLimit) -> [Float] {
+    x.withUnsafeBufferPointer { xBuf in
+        convolutionForward(source: .stored(SendablePointer(xBuf.baseAddress!), imageSize: g.inputSize), batch: B,
+                           geometry: g, weight: w, threads: threads, directLimit: directLimit)
+    }
+}
+
+/// The forward pass reading its images from `source`.
+func convolutionForward(source: ConvolutionSource, batch B: Int, geometry g: ConvolutionGeometry,
+                        weight w: [Float], threads: Int,
+                        directLimit: Int = ConvolutionGeometry.directColumnLimit) -> [Float] {
     let parts = min(ComputeContext.batchParts, B)
     let K = g.columnCount, L = g.outputPixels, O = g.outputChannels
     let wk = permuteWeightToColumns(w, g)
     if K <= directLimit {
-        return directConvolutionForward(input: x, batch: B, geometry: g, weightColumns: wk, threads: threads)
+        return directConvolutionForward(source: source, batch: B, geometry: g, weightColumns: wk, threads: threads)
     }
     return [Float](unsafeUninitializedCapacity: B * g.outputSize) { yBuf, initialised in
         let y = SendablePointer(yBuf.baseAddress!)
-        x.withUnsafeBufferPointer { xBuf in
-            wk.withUnsafeBufferPointer { wBuf in
-                let xp = SendablePointer(xBuf.baseAddress!), wp = SendablePointer(wBuf.baseAddress!)
-                parallelFor(parts, threads: threads) { part in
-                    let range = partRange(part, of: parts, count: B)
-                    let groups = g.gemmGroups(partSize: range.count)
-                    let n = (range.count + groups - 1) / groups
-                    let col = UnsafeMutablePointer<Float>.allocate(capacity: n * L * K)
-                    defer { col.deallocate() }
-                    for group in 0..<groups {
-                        let local = partRange(group, of: groups, count: range.count)
-                        let first = range.lowerBound + local.lowerBound, m = local.count
-                        for j in 0..<m { im2col(xp.base + (first + j) * g.inputSize, g, col + j * L * K) }
-                        sgemm(.none, .transposed, m: m * L, n: O, k: K, a: col, lda: K, b: wp.base, ldb: K,
-                              c: y.base + first * g.outputSize, ldc: O)
-                    }
+        wk.withUnsafeBufferPointer { wBuf in
+            let wp = SendablePointer(wBuf.baseAddress!)
+            parallelFor(parts, threads: threads) { part in
+                let range = partRange(part, of: parts, count: B)
+                let groups = g.gemmGroups(partSize: range.count)
+                let n = (range.count + groups - 1) / groups
+                let col = UnsafeMutablePointer<Float>.allocate(capacity: n * L * K + source.scratchCount)
+                defer { col.deallocate() }
+                let scratch = col + n * L * K
+                for group in 0..<groups {
+                    let local = partRange(group, of: groups, count: range.count)
+                    let first = range.lowerBound + local.lowerBound, m = local.count
+                    for j in 0..<m { im2col(source.image(first + j, scratch), g, col + j * L * K) }
+                    sgemm(.none, .transposed, m: m * L, n: O, k: K, a: col, lda: K, b: wp.base, ldb: K,
+                          c: y.base + first * g.outputSize, ldc: O)
                 }
             }
         }
@@ -214,6 +248,18 @@ func convolutionForward(input x: [Float], batch B: Int, geometry g: ConvolutionG
 func convolutionBackward(input x: [Float], batch B: Int, geometry g: ConvolutionGeometry, weight w: [Float],
                          dOutput dy: [Float], computeInputGradient: Bool, threads: Int,
                          directLimit: Int = ConvolutionGeometry.directColumnLimit) -> (dInput: [Float]?, dWeight: [Float]) {
+    x.withUnsafeBufferPointer { xBuf in
+        convolutionBackward(source: .stored(SendablePointer(xBuf.baseAddress!), imageSize: g.inputSize), batch: B,
+                            geometry: g, weight: w, dOutput: dy,
+                            inputGradient: computeInputGradient ? .stored : .none, threads: threads,
+                            directLimit: directLimit)
+    }
+}
+
+/// The backward pass reading its images from `source`; dX is dropped, stored (returned) or handed to a sink.
+func convolutionBackward(source: ConvolutionSource, batch B: Int, geometry g: ConvolutionGeometry, weight w: [Float],
+                         dOutput dy: [Float], inputGradient: ConvolutionInputGradient, threads: Int,
+                         directLimit: Int = ConvolutionGeometry.directColumnLimit) -> (dInput: [Float]?, dWeight: [Float]) {
     let parts = min(ComputeContext.batchParts, B)
     let K = g.columnCount, L = g.outputPixels, O = g.outputChannels
     let wk = permuteWeightToColumns(w, g)
@@ -221,20 +267,32 @@ func convolutionBackward(input x: [Float], batch B: Int, geometry g: Convolution
     let partials = UnsafeMutablePointer<Float>.allocate(capacity: parts * O * K)
     defer { partials.deallocate() }
     let pp = SendablePointer(partials)
-    let body = { @Sendable (xp: SendablePointer<Float>, wp: SendablePointer<Float>, dyp: SendablePointer<Float>,
-                            dxp: SendablePointer<Float>?) in
+    let sinkScratch: Int
+    let consume: (@Sendable (Int, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void)?
+    let wantsInputGradient: Bool
+    switch inputGradient {
+    case .none: (sinkScratch, consume, wantsInputGradient) = (0, nil, false)
+    case .stored: (sinkScratch, consume, wantsInputGradient) = (0, nil, true)
+    case let .sink(count, body): (sinkScratch, consume, wantsInputGradient) = (count, body, true)
+    }
+    let body = { @Sendable (wp: SendablePointer<Float>, dyp: SendablePointer<Float>, dxp: SendablePointer<Float>?) in
         parallelFor(parts, threads: threads) { part in
             let range = partRange(part, of: parts, count: B)
             let groups = g.gemmGroups(partSize: range.count)
             let n = (range.count + groups - 1) / groups
-            let col = UnsafeMutablePointer<Float>.allocate(capacity: n * L * K)
-            let dcol = UnsafeMutablePointer<Float>.allocate(capacity: dxp == nil ? 1 : n * L * K)
-            defer { col.deallocate(); dcol.deallocate() }
+            // One block per part: col, dcol (when dX is wanted), the source's scratch, and for a sink one image
+            // of dX plus the sink's scratch.
+            let dcolCount = wantsInputGradient ? n * L * K : 0
+            let imageCount = consume == nil ? 0 : g.inputSize + sinkScratch
+            let block = UnsafeMutablePointer<Float>.allocate(capacity: n * L * K + dcolCount + source.scratchCount + imageCount)
+            defer { block.deallocate() }
+            let col = block, dcol = block + n * L * K, scratch = dcol + dcolCount
+            let dxImage = scratch + source.scratchCount, consumerScratch = dxImage + g.inputSize
             let dW = pp.base + part * O * K
             for group in 0..<groups {
                 let local = partRange(group, of: groups, count: range.count)
                 let first = range.lowerBound + local.lowerBound, m = local.count, N = m * L
-                for j in 0..<m { im2col(xp.base + (first + j) * g.inputSize, g, col + j * L * K) }
+                for j in 0..<m { im2col(source.image(first + j, scratch), g, col + j * L * K) }
                 let dyGroup = UnsafePointer(dyp.base + first * g.outputSize)
                 if direct {
                     directWeightGradient(column: col, dOutput: dyGroup, rows: N, columns: K, outputs: O,
@@ -243,31 +301,28 @@ func convolutionBackward(input x: [Float], batch B: Int, geometry g: Convolution
                     sgemm(.transposed, .none, m: O, n: K, k: N, a: dyGroup, lda: O, b: col, ldb: K,
                           beta: group == 0 ? 0 : 1, c: dW, ldc: K)
                 }
-                if let dxp {
-                    sgemm(.none, .none, m: N, n: K, k: O, a: dyGroup, lda: O, b: wp.base, ldb: K, c: dcol, ldc: K)
-                    for j in 0..<m {
-                        let image = dxp.base + (first + j) * g.inputSize
-                        image.update(repeating: 0, count: g.inputSize)
-                        col2im(dcol + j * L * K, g, image)
-                    }
+                guard wantsInputGradient else { continue }
+                sgemm(.none, .none, m: N, n: K, k: O, a: dyGroup, lda: O, b: wp.base, ldb: K, c: dcol, ldc: K)
+                for j in 0..<m {
+                    let image = dxp.map { $0.base + (first + j) * g.inputSize } ?? dxImage
+                    image.update(repeating: 0, count: g.inputSize)
+                    col2im(dcol + j * L * K, g, image)
+                    consume?(part, first + j, image, consumerScratch)
                 }
             }
         }
     }
     var dx: [Float]? = nil
-    x.withUnsafeBufferPointer { xBuf in
-        wk.withUnsafeBufferPointer { wBuf in
-            dy.withUnsafeBufferPointer { dyBuf in
-                let xp = SendablePointer(xBuf.baseAddress!), wp = SendablePointer(wBuf.baseAddress!)
-                let dyp = SendablePointer(dyBuf.baseAddress!)
-                if computeInputGradient {
-                    dx = [Float](unsafeUninitializedCapacity: B * g.inputSize) { dxBuf, initialised in
-                        body(xp, wp, dyp, SendablePointer(dxBuf.baseAddress!))
-                        initialised = B * g.inputSize
-                    }
-                } else {
-                    body(xp, wp, dyp, nil)
+    wk.withUnsafeBufferPointer { wBuf in
+        dy.withUnsafeBufferPointer { dyBuf in
+            let wp = SendablePointer(wBuf.baseAddress!), dyp = SendablePointer(dyBuf.baseAddress!)
+            if case .stored = inputGradient {
+                dx = [Float](unsafeUninitializedCapacity: B * g.inputSize) { dxBuf, initialised in
+                    body(wp, dyp, SendablePointer(dxBuf.baseAddress!))
+                    initialised = B * g.inputSize
                 }
+            } else {
+                body(wp, dyp, nil)
             }
         }
     }
@@ -286,30 +341,43 @@ func convolutionBackward(input x: [Float], batch B: Int, geometry g: Convolution
 
 /// Forward of a thin layer: per image, im2col into a small buffer, then y[l, o] = Σ_k col[l, k]·Wᵀ[k, o] with
 /// SIMD16 over the outputs and 4 rows at a time (independent FMA chains). Summation order is fixed: k ascending.
-func directConvolutionForward(input x: [Float], batch B: Int, geometry g: ConvolutionGeometry,
+func directConvolutionForward(source: ConvolutionSource, batch B: Int, geometry g: ConvolutionGeometry,
                               weightColumns wk: [Float], threads: Int) -> [Float] {
     let parts = min(ComputeContext.batchParts, B)
-    let K = g.columnCount, L = g.outputPixels, O = g.outputChannels
-    var wt = [Float](repeating: 0, count: K * O)          // Wᵀ: K×O
-    for o in 0..<O { for k in 0..<K { wt[k * O + o] = wk[o * K + k] } }
+    let K = g.columnCount, L = g.outputPixels
+    let wt = transposedWeightColumns(wk, g)
     return [Float](unsafeUninitializedCapacity: B * g.outputSize) { yBuf, initialised in
         let y = SendablePointer(yBuf.baseAddress!)
-        x.withUnsafeBufferPointer { xBuf in
-            wt.withUnsafeBufferPointer { wBuf in
-                let xp = SendablePointer(xBuf.baseAddress!), wp = SendablePointer(wBuf.baseAddress!)
-                parallelFor(parts, threads: threads) { part in
-                    let col = UnsafeMutablePointer<Float>.allocate(capacity: L * K)
-                    defer { col.deallocate() }
-                    for image in partRange(part, of: parts, count: B) {
-                        im2col(xp.base + image * g.inputSize, g, col)
-                        directProduct(col, rows: L, columns: K, weightTransposed: wp.base, outputs: O,
+        wt.withUnsafeBufferPointer { wBuf in
+            let wp = SendablePointer(wBuf.baseAddress!)
+            parallelFor(parts, threads: threads) { part in
+                let col = UnsafeMutablePointer<Float>.allocate(capacity: L * K + source.scratchCount)
+                defer { col.deallocate() }
+                for image in partRange(part, of: parts, count: B) {
+                    directConvolution(source.image(image, col + L * K), g, weightTransposed: wp.base, column: col,
                                       into: y.base + image * g.outputSize)
-                    }
                 }
             }
         }
         initialised = B * g.outputSize
     }
+}
+
+/// Wᵀ (K×O) of the O×K weight columns: the layout of the direct kernels.
+func transposedWeightColumns(_ wk: [Float], _ g: ConvolutionGeometry) -> [Float] {
+    let K = g.columnCount, O = g.outputChannels
+    var wt = [Float](repeating: 0, count: K * O)
+    for o in 0..<O { for k in 0..<K { wt[k * O + o] = wk[o * K + k] } }
+    return wt
+}
+
+/// One image of a thin layer: im2col into `col` (L×K), then y[L×O] = col·Wᵀ.
+@inline(__always)
+func directConvolution(_ x: UnsafePointer<Float>, _ g: ConvolutionGeometry, weightTransposed wt: UnsafePointer<Float>,
+                       column col: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+    im2col(x, g, col)
+    directProduct(col, rows: g.outputPixels, columns: g.columnCount, weightTransposed: wt, outputs: g.outputChannels,
+                  into: y)
 }
 
 /// out[L×O] = col[L×K] · wt[K×O].

@@ -12,17 +12,27 @@
 // Legend: R = rows (B·L), C = channels, L = positions per sample (H·W; 1 for 1-d), G = groups (split-BN),
 // x̂ = normalised input, γ/β = affine parameters, g = upstream gradient after the ReLU mask.
 
-/// x̂ = (x − mean)·inv, shared by forward and backward so the recomputed x̂ has the same bits.
+/// x̂ = (x − mean)·inv, shared by forward and backward so the recomputed x̂ has the same bits (Float or SIMD
+/// lanes: the same two IEEE operations per element, never fused).
 @inline(__always)
-func batchNormNormalize(_ x: Float, _ mean: Float, _ inverseStd: Float) -> Float {
+func batchNormNormalize<V: FloatingPointArithmetic>(_ x: V, _ mean: V, _ inverseStd: V) -> V {
     (x - mean) * inverseStd
 }
 
 /// The affine step of batch norm, shared by forward and the backward mask recomputation.
 @inline(__always)
-func batchNormAffine(_ normalized: Float, _ gamma: Float, _ beta: Float) -> Float {
+func batchNormAffine<V: FloatingPointArithmetic>(_ normalized: V, _ gamma: V, _ beta: V) -> V {
     normalized * gamma + beta
 }
+
+/// The arithmetic shared by Float and SIMD16<Float> in the batch-norm expressions.
+protocol FloatingPointArithmetic {
+    static func + (a: Self, b: Self) -> Self
+    static func - (a: Self, b: Self) -> Self
+    static func * (a: Self, b: Self) -> Self
+}
+extension Float: FloatingPointArithmetic {}
+extension SIMD16: FloatingPointArithmetic where Scalar == Float {}
 
 /// Parts the rows of each group are cut into: about `ComputeContext.batchParts` work items in total.
 @inline(__always)
@@ -58,22 +68,57 @@ func groupedColumnSums(groups G: Int, rowsPerGroup: Int, width: Int, threads: In
 /// Rows per Float block in `blockedColumnSums`: Float sums of at most this many terms, then Double.
 let columnSumBlock = 16
 
-/// Two column sums over `rows` into acc[0..<C] and acc[C..<2C] (Double): `accumulate(r, s, t)` adds row r's
-/// terms into Float block sums s and t, which are added to acc every `columnSumBlock` rows. Float inside a short
-/// block runs twice as wide as Double and loses nothing that matters; the order is fixed by `rows`.
+/// Two column sums over `rows` into acc[0..<C] and acc[C..<2C] (Double): `vector(r, c)` returns row r's two
+/// terms for channels c..<c+16, `scalar(r, c)` those of one channel (the channels past the last multiple of 16).
+/// Each block of `columnSumBlock` rows is summed in Float, in row order, in registers (a block sum kept in memory
+/// is a store-to-load chain per row, several times slower), then added to acc. Float inside a short block runs
+/// twice as wide as Double and loses nothing that matters; the order is fixed by `rows`.
 @inline(__always)
 func blockedColumnSums(rows: Range<Int>, channels C: Int, into acc: UnsafeMutablePointer<Double>,
-                       _ accumulate: (Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
-    let block = UnsafeMutablePointer<Float>.allocate(capacity: 2 * C)
-    defer { block.deallocate() }
+                       vector: (_ row: Int, _ channel: Int) -> (SIMD16<Float>, SIMD16<Float>),
+                       scalar: (_ row: Int, _ channel: Int) -> (Float, Float)) {
     var r = rows.lowerBound
     while r < rows.upperBound {
-        block.initialize(repeating: 0, count: 2 * C)
         let end = min(rows.upperBound, r + columnSumBlock)
-        for row in r..<end { accumulate(row, block, block + C) }
-        for j in 0..<(2 * C) { acc[j] += Double(block[j]) }
+        var c = 0
+        while c + 16 <= C {
+            var first = SIMD16<Float>(), second = first
+            for row in r..<end {
+                let (a, b) = vector(row, c)
+                first += a; second += b
+            }
+            for j in 0..<16 { acc[c + j] += Double(first[j]); acc[C + c + j] += Double(second[j]) }
+            c += 16
+        }
+        while c < C {
+            var first: Float = 0, second: Float = 0
+            for row in r..<end {
+                let (a, b) = scalar(row, c)
+                first += a; second += b
+            }
+            acc[c] += Double(first); acc[C + c] += Double(second)
+            c += 1
+        }
         r = end
     }
+}
+
+/// 16 floats from p (unaligned).
+@inline(__always)
+func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+}
+
+/// Stores 16 floats at p (unaligned).
+@inline(__always)
+func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
+}
+
+/// ReLU's gradient mask with batch norm's recomputed output y: g = dy where y > 0, else 0 (also for NaN y).
+@inline(__always)
+func reluMasked(_ dy: SIMD16<Float>, output y: SIMD16<Float>) -> SIMD16<Float> {
+    SIMD16<Float>(repeating: 0).replacing(with: dy, where: y .> 0)
 }
 
 /// Train-mode forward: statistics per (group, channel) over the group's rows, in one pass of shifted sums
@@ -91,29 +136,42 @@ func batchNormTrainForward(_ x: [Float], rows R: Int, channels C: Int, groups G:
         let xp = SendablePointer(xb.baseAddress!)
         let sums = groupedColumnSums(groups: G, rowsPerGroup: rowsPerGroup, width: 2 * C, threads: threads) { rows, acc in
             let shift = xp.base + (rows.lowerBound / rowsPerGroup) * rowsPerGroup * C
-            blockedColumnSums(rows: rows, channels: C, into: acc) { r, s, s2 in
-                let row = xp.base + r * C
-                for c in 0..<C {
-                    let d = row[c] - shift[c]
-                    s[c] += d; s2[c] += d * d
-                }
-            }
+            blockedColumnSums(rows: rows, channels: C, into: acc, vector: { r, c in
+                let d = load16(xp.base + r * C + c) - load16(shift + c)
+                return (d, d * d)
+            }, scalar: { r, c in
+                let d = xp.base[r * C + c] - shift[c]
+                return (d, d * d)
+            })
         }
-        for group in 0..<G {
-            for c in 0..<C {
-                let shift = Double(x[group * rowsPerGroup * C + c])
-                let m = sums[group * 2 * C + c] / count
-                let i = group * C + c
-                mean[i] = shift + m
-                variance[i] = max(0, sums[group * 2 * C + C + c] / count - m * m)
-                inverseStd[i] = Float(1 / (variance[i] + Double(epsilon)).squareRoot())
-                meanF[i] = Float(mean[i])
-            }
-        }
+        let statistics = batchNormStatistics(shiftedSums: sums, shift: { group, c in x[group * rowsPerGroup * C + c] },
+                                             groups: G, channels: C, count: count, epsilon: epsilon)
+        (mean, variance, meanF, inverseStd) = statistics
         y = normalizeRows(xp, rows: R, channels: C, rowsPerGroup: rowsPerGroup, mean: meanF,
                           inverseStd: inverseStd, gamma: gamma, beta: beta, relu: relu, threads: threads)
     }
     return (y, mean, variance, meanF, inverseStd)
+}
+
+/// Per-(group, channel) statistics from the shifted sums Σ(x − s), Σ(x − s)² of `count` values each (G×2C, as
+/// `groupedColumnSums` returns them) and the shifts s: the mean and biased variance (Double) and the Float mean
+/// and 1/√(var + eps) that x̂ uses. Shared by the train forward and the fused stem (FusedStem.swift).
+func batchNormStatistics(shiftedSums sums: [Double], shift: (_ group: Int, _ channel: Int) -> Float,
+                         groups G: Int, channels C: Int, count: Double, epsilon: Float)
+    -> (mean: [Double], variance: [Double], meanUsed: [Float], inverseStd: [Float]) {
+    var mean = [Double](repeating: 0, count: G * C), variance = mean
+    var inverseStd = [Float](repeating: 0, count: G * C), meanF = inverseStd
+    for group in 0..<G {
+        for c in 0..<C {
+            let m = sums[group * 2 * C + c] / count
+            let i = group * C + c
+            mean[i] = Double(shift(group, c)) + m
+            variance[i] = max(0, sums[group * 2 * C + C + c] / count - m * m)
+            inverseStd[i] = Float(1 / (variance[i] + Double(epsilon)).squareRoot())
+            meanF[i] = Float(mean[i])
+        }
+    }
+    return (mean, variance, meanF, inverseStd)
 }
 
 /// Eval-mode forward with the running statistics. Returns y and 1/√(runningVar+eps) per channel.
@@ -189,21 +247,18 @@ func batchNormBackward(_ dy: [Float], input x: [Float], rows R: Int, channels C:
             sums = groupedColumnSums(groups: G, rowsPerGroup: rowsPerGroup, width: 2 * C, threads: threads) { rows, acc in
                 let group = rows.lowerBound / rowsPerGroup
                 let mu = mp.base + group * C, inv = ip.base + group * C
-                blockedColumnSums(rows: rows, channels: C, into: acc) { r, s, sh in
-                    let dr = dyp.base + r * C, xr = xp.base + r * C
-                    if relu {
-                        for c in 0..<C {
-                            let h = batchNormNormalize(xr[c], mu[c], inv[c])
-                            let g = batchNormAffine(h, gp.base[c], bp.base[c]) > 0 ? dr[c] : 0
-                            s[c] += g; sh[c] += g * h
-                        }
-                    } else {
-                        for c in 0..<C {
-                            let h = batchNormNormalize(xr[c], mu[c], inv[c])
-                            s[c] += dr[c]; sh[c] += dr[c] * h
-                        }
-                    }
-                }
+                let gamma = gp.base, beta = bp.base
+                blockedColumnSums(rows: rows, channels: C, into: acc, vector: { r, c in
+                    let dy = load16(dyp.base + r * C + c)
+                    let h = batchNormNormalize(load16(xp.base + r * C + c), load16(mu + c), load16(inv + c))
+                    let g = relu ? reluMasked(dy, output: batchNormAffine(h, load16(gamma + c), load16(beta + c))) : dy
+                    return (g, g * h)
+                }, scalar: { r, c in
+                    let dy = dyp.base[r * C + c]
+                    let h = batchNormNormalize(xp.base[r * C + c], mu[c], inv[c])
+                    let g = relu ? (batchNormAffine(h, gamma[c], beta[c]) > 0 ? dy : 0) : dy
+                    return (g, g * h)
+                })
             }
             // Pass 2: dx = scale·(g − mean(g) − x̂·mean(g·x̂)).
             var scale = [Float](repeating: 0, count: G * C)

@@ -49,24 +49,14 @@ public struct BatchNorm: Sendable, Equatable {
             let r = batchNormTrainForward(x.storage, rows: B * L, channels: channels, groups: groups,
                                           gamma: gamma.storage, beta: beta.storage, epsilon: epsilon,
                                           relu: fusedReLU, threads: context.threads)
-            // Running statistics: each group updates its own copy, the copies are averaged (Double).
-            let count = Double((B / groups) * L), m = Double(momentum)
-            var newMean = [Float](repeating: 0, count: channels), newVariance = newMean
-            for c in 0..<channels {
-                var meanSum = 0.0, varianceSum = 0.0
-                for g in 0..<groups {
-                    meanSum += r.mean[g * channels + c]
-                    varianceSum += r.variance[g * channels + c] * count / (count - 1)
-                }
-                newMean[c] = Float((1 - m) * Double(runningMean.storage[c]) + m * meanSum / Double(groups))
-                newVariance[c] = Float((1 - m) * Double(runningVariance.storage[c]) + m * varianceSum / Double(groups))
-            }
+            let running = updatedRunningStatistics(mean: r.mean, variance: r.variance, groups: groups,
+                                                   count: (B / groups) * L, runningMean: runningMean,
+                                                   runningVariance: runningVariance)
             return BatchNormOutput(
                 y: Tensor(shape: x.shape, storage: r.y),
                 cache: BatchNormCache(input: x, mean: r.meanUsed, inverseStd: r.inverseStd, groups: groups,
                                       train: true, fusedReLU: fusedReLU),
-                runningMean: Tensor(shape: [channels], storage: newMean),
-                runningVariance: Tensor(shape: [channels], storage: newVariance))
+                runningMean: running.mean, runningVariance: running.variance)
         case .eval:
             let r = batchNormEvalForward(x.storage, rows: B * L, channels: channels,
                                          runningMean: runningMean.storage, runningVariance: runningVariance.storage,
@@ -78,6 +68,29 @@ public struct BatchNorm: Sendable, Equatable {
                                       train: false, fusedReLU: fusedReLU),
                 runningMean: nil, runningVariance: nil)
         }
+    }
+
+    /// The running statistics after a train-mode pass with these batch statistics (G×C means and biased
+    /// variances over `count` values each): each group updates its own copy, the copies are averaged (Double).
+    func updatedRunningStatistics(mean: [Double], variance: [Double], groups: Int, count: Int,
+                                  runningMean: Tensor, runningVariance: Tensor) -> (mean: Tensor, variance: Tensor) {
+        let n = Double(count), m = Double(momentum)
+        var newMean = [Float](repeating: 0, count: channels), newVariance = newMean
+        for c in 0..<channels {
+            var meanSum = 0.0, varianceSum = 0.0
+            for g in 0..<groups {
+                meanSum += mean[g * channels + c]
+                varianceSum += variance[g * channels + c] * n / (n - 1)
+            }
+            newMean[c] = Float((1 - m) * Double(runningMean.storage[c]) + m * meanSum / Double(groups))
+            newVariance[c] = Float((1 - m) * Double(runningVariance.storage[c]) + m * varianceSum / Double(groups))
+        }
+        return (Tensor(shape: [channels], storage: newMean), Tensor(shape: [channels], storage: newVariance))
+    }
+
+    /// 1/√(running variance + ε) per channel, as eval mode uses it.
+    func evalInverseStd(runningVariance: Tensor) -> [Float] {
+        runningVariance.storage.map { Float(1 / (Double($0) + Double(epsilon)).squareRoot()) }
     }
 
     /// dX, dγ, dβ from dY (the gradient of the output after the fused ReLU, if any). `gamma`/`beta` are the

@@ -1,0 +1,226 @@
+// The fused stem: conv1 → BN1 (+ReLU) → conv2 without conv1's output in memory.
+//
+// Why: at 28×28 the first stage's activation is by far the largest tensor of the encoder (B·784·32 floats, 26 MB
+// at B 256) while conv1 is cheap (K = 9 columns for grey images). Stored, that tensor and its gradient cross
+// main memory about twenty times per MoCo step (~540 MB: conv1 writes it, BN reads it twice and writes y, conv2
+// reads y, and backward does the same with the gradients), which cost more than conv1's arithmetic many times
+// over. Here conv1 is recomputed per image, in cache, from the 0.8 MB of input images wherever its output is
+// needed: BN1's statistics, conv2's forward input, conv2's backward input and BN1's backward.
+//
+// Forward: (1) BN1's shifted sums with conv1 recomputed per image, in exactly the row order, parts and Float
+// blocks of `batchNormTrainForward` (bit-identical statistics); (2) conv2 reads its images from a source that
+// recomputes conv1 → BN1 → ReLU per image with the same expressions (bit-identical y1, so bit-identical conv2).
+// Backward: conv2's backward hands each image's dY1 to a sink that recomputes conv1 and accumulates per
+// (part, group) Σg and Σg·x̂ (BN1's two sums) and three pieces of conv1's weight gradient. dx1 = s·(g − ḡ − x̂·ḡx̂)
+// (s = γ·inv, ḡ = mean g, ḡx̂ = mean g·x̂ per group and channel) is affine in per-group constants known only when
+// the whole group is done, so dx1 itself is never formed:
+//     dW1[o, k] = Σ_groups s[o]·(Σ col[k]·g[o] − ḡ[o]·Σ col[k] − ḡx̂[o]·Σ col[k]·x̂[o])     (sums over the rows)
+// Part sums are added in part order: no byte depends on the thread count. The unfused layers stay the reference:
+// the tests compare both paths (forward bit for bit, backward within Float rounding).
+// Deliberately not here: the layer plumbing (Model+FusedStem.swift), other stages (their tensors are 2–8× smaller).
+//
+// Legend: B = batch, G = split-BN groups, L = conv1's output pixels (P·Q), O = conv1's output channels,
+// K = conv1's columns (k·k·C), col = conv1's im2col rows (L×K), x1 = conv1's output (L×O), x̂ = normalised x1,
+// g = dY1 masked by the ReLU, W = the accumulator width of one (part, group).
+
+/// conv1's column matrices of the whole batch (B×L×K), built once per forward pass and kept for backward: every
+/// recomputation of conv1 is then one direct product (im2col of a thin layer is mostly per-row overhead).
+func fusedStemColumns(images x: [Float], batch B: Int, geometry g: ConvolutionGeometry, threads: Int) -> [Float] {
+    let parts = min(ComputeContext.batchParts, B), size = g.outputPixels * g.columnCount
+    return [Float](unsafeUninitializedCapacity: B * size) { buffer, initialised in
+        let out = SendablePointer(buffer.baseAddress!)
+        x.withUnsafeBufferPointer { xb in
+            let xp = SendablePointer(xb.baseAddress!)
+            parallelFor(parts, threads: threads) { part in
+                let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedImageCount(g))
+                defer { padded.deallocate() }
+                for image in partRange(part, of: parts, count: B) {
+                    im2colPadded(xp.base + image * g.inputSize, g, padded: padded, out.base + image * size)
+                }
+            }
+        }
+        initialised = B * size
+    }
+}
+
+/// Floats of one zero-padded image: (H + 2·pad)×(W + 2·pad)×C.
+@inline(__always)
+func paddedImageCount(_ g: ConvolutionGeometry) -> Int {
+    (g.inputHeight + 2 * g.padding) * (g.inputWidth + 2 * g.padding) * g.inputChannels
+}
+
+/// `im2col` for thin layers (the same matrix): the image is zero-padded once into `padded`, so every row of the
+/// column matrix is k copies of k·C contiguous floats with no padding tests (im2col's per-run branches and calls
+/// cost more than the copies when k·C is 3).
+@inline(__always)
+func im2colPadded(_ x: UnsafePointer<Float>, _ g: ConvolutionGeometry, padded: UnsafeMutablePointer<Float>,
+                  _ col: UnsafeMutablePointer<Float>) {
+    let H = g.inputHeight, W = g.inputWidth, C = g.inputChannels, k = g.kernelSize, s = g.stride, pad = g.padding
+    let rowLength = (W + 2 * pad) * C, run = k * C, K = k * run
+    padded.update(repeating: 0, count: paddedImageCount(g))
+    for h in 0..<H { (padded + (h + pad) * rowLength + pad * C).update(from: x + h * W * C, count: W * C) }
+    for p in 0..<g.outputHeight {
+        for q in 0..<g.outputWidth {
+            let dst = col + (p * g.outputWidth + q) * K, src = padded + p * s * rowLength + q * s * C
+            for ki in 0..<k {
+                let d = dst + ki * run, r = src + ki * rowLength
+                for j in 0..<run { d[j] = r[j] }
+            }
+        }
+    }
+}
+
+/// conv1's output for one image from its columns: x1[L×O] = col·Wᵀ (as `directConvolutionForward` computes it).
+@inline(__always)
+func fusedStemConvolution(_ columns: SendablePointer<Float>, image: Int, _ g: ConvolutionGeometry,
+                          _ wt: SendablePointer<Float>, into x1: UnsafeMutablePointer<Float>) {
+    let L = g.outputPixels, K = g.columnCount
+    directProduct(columns.base + image * L * K, rows: L, columns: K, weightTransposed: wt.base,
+                  outputs: g.outputChannels, into: x1)
+}
+
+/// BN1's shifted sums over conv1's output, recomputed per image: G×2·O values as `groupedColumnSums` returns them,
+/// and the shifts (row 0 of each group's first image's conv1 output), as `batchNormTrainForward` takes them.
+func fusedStemSums(columns x: SendablePointer<Float>, batch B: Int, geometry g: ConvolutionGeometry,
+                   weightTransposed wt: SendablePointer<Float>, groups G: Int, threads: Int) -> (sums: [Double], shifts: [Float]) {
+    let L = g.outputPixels, O = g.outputChannels
+    let imagesPerGroup = B / G, rowsPerGroup = imagesPerGroup * L
+    let shifts = [Float](unsafeUninitializedCapacity: G * O) { buffer, initialised in
+        let x1 = UnsafeMutablePointer<Float>.allocate(capacity: L * O)
+        defer { x1.deallocate() }
+        for group in 0..<G {
+            fusedStemConvolution(x, image: group * imagesPerGroup, g, wt, into: x1)
+            for c in 0..<O { buffer[group * O + c] = x1[c] }
+        }
+        initialised = G * O
+    }
+    let sums = shifts.withUnsafeBufferPointer { shiftBuffer in
+        let sp = SendablePointer(shiftBuffer.baseAddress!)
+        return groupedColumnSums(groups: G, rowsPerGroup: rowsPerGroup, width: 2 * O, threads: threads) { rows, acc in
+            let shift = sp.base + (rows.lowerBound / rowsPerGroup) * O
+            let x1 = UnsafeMutablePointer<Float>.allocate(capacity: L * O)
+            defer { x1.deallocate() }
+            // Image by image; Float blocks restart at each image (the same blocks as the stored path when the
+            // range starts on an image and L is a multiple of 16, e.g. 28×28: 784 = 49·16).
+            var image = rows.lowerBound / L
+            while image * L < rows.upperBound {
+                fusedStemConvolution(x, image: image, g, wt, into: x1)
+                let local = max(rows.lowerBound, image * L) - image * L, end = min(rows.upperBound, (image + 1) * L) - image * L
+                blockedColumnSums(rows: local..<end, channels: O, into: acc, vector: { r, c in
+                    let d = load16(x1 + r * O + c) - load16(shift + c)
+                    return (d, d * d)
+                }, scalar: { r, c in
+                    let d = x1[r * O + c] - shift[c]
+                    return (d, d * d)
+                })
+                image += 1
+            }
+        }
+    }
+    return (sums, shifts)
+}
+
+/// BN1's constants for the source and the sink: per-(group, channel) mean and 1/σ, and γ, β.
+struct FusedStemNormalization: Sendable {
+    let mean: SendablePointer<Float>, inverseStd: SendablePointer<Float>
+    let gamma: SendablePointer<Float>, beta: SendablePointer<Float>
+    /// Images per BN group (B in eval mode: one group).
+    let imagesPerGroup: Int
+}
+
+/// conv2's input source: y1 = ReLU(BN1(conv1(image))) recomputed into scratch, with the expressions of
+/// `normalizeRows` (identical bits).
+func fusedStemSource(columns x: SendablePointer<Float>, geometry g: ConvolutionGeometry,
+                     weightTransposed wt: SendablePointer<Float>, normalization n: FusedStemNormalization) -> ConvolutionSource {
+    let L = g.outputPixels, O = g.outputChannels
+    return ConvolutionSource(scratchCount: L * O) { index, y in
+        fusedStemConvolution(x, image: index, g, wt, into: y)
+        let group = index / n.imagesPerGroup
+        let mu = n.mean.base + group * O, inv = n.inverseStd.base + group * O
+        let gamma = n.gamma.base, beta = n.beta.base
+        for r in 0..<L {
+            let row = y + r * O
+            for c in 0..<O {
+                row[c] = max(batchNormAffine(batchNormNormalize(row[c], mu[c], inv[c]), gamma[c], beta[c]), 0)
+            }
+        }
+        return UnsafePointer(y)
+    }
+}
+
+/// Accumulator width of one (part, group): Σg (O), Σg·x̂ (O), Σ col·g (O×K), Σ col·x̂ (O×K), Σ col (K).
+@inline(__always)
+func fusedStemAccumulatorWidth(_ g: ConvolutionGeometry) -> Int {
+    let O = g.outputChannels, K = g.columnCount
+    return 2 * O + 2 * O * K + K
+}
+
+/// conv2's input-gradient sink: for each image, recomputes conv1, masks dY1 by the ReLU into g, and adds the
+/// image's sums into `accumulators` at (part, group) (parts × G × width Doubles, zeroed by the caller).
+func fusedStemSink(columns x: SendablePointer<Float>, geometry g: ConvolutionGeometry,
+                   weightTransposed wt: SendablePointer<Float>, normalization n: FusedStemNormalization,
+                   groups G: Int, accumulators: SendablePointer<Double>) -> ConvolutionInputGradient {
+    let L = g.outputPixels, O = g.outputChannels, K = g.columnCount, width = fusedStemAccumulatorWidth(g)
+    return .sink(scratchCount: L * O + O * K) { part, image, dy, scratch in
+        let col = UnsafePointer(x.base + image * L * K), x1 = scratch, product = x1 + L * O
+        fusedStemConvolution(x, image: image, g, wt, into: x1)
+        let group = image / n.imagesPerGroup
+        let acc = accumulators.base + (part * G + group) * width
+        let mu = n.mean.base + group * O, inv = n.inverseStd.base + group * O
+        let gamma = n.gamma.base, beta = n.beta.base
+        // g and x̂ in place of dY1 and x1, and BN1's sums Σg, Σg·x̂ (as batchNormBackward's pass 1).
+        blockedColumnSums(rows: 0..<L, channels: O, into: acc, vector: { r, c in
+            let dr = dy + r * O + c, xr = x1 + r * O + c
+            let h = batchNormNormalize(load16(xr), load16(mu + c), load16(inv + c))
+            let masked = reluMasked(load16(dr), output: batchNormAffine(h, load16(gamma + c), load16(beta + c)))
+            store16(masked, dr); store16(h, xr)
+            return (masked, masked * h)
+        }, scalar: { r, c in
+            let dr = dy + r * O + c, xr = x1 + r * O + c
+            let h = batchNormNormalize(xr[0], mu[c], inv[c])
+            let masked = batchNormAffine(h, gamma[c], beta[c]) > 0 ? dr[0] : 0
+            dr[0] = masked; xr[0] = h
+            return (masked, masked * h)
+        })
+        // Σ col·g and Σ col·x̂ (O×K each) and Σ col (K): Float over the image, then Double.
+        directWeightGradient(column: col, dOutput: dy, rows: L, columns: K, outputs: O, accumulate: false, into: product)
+        for i in 0..<(O * K) { acc[2 * O + i] += Double(product[i]) }
+        directWeightGradient(column: col, dOutput: x1, rows: L, columns: K, outputs: O, accumulate: false, into: product)
+        for i in 0..<(O * K) { acc[2 * O + O * K + i] += Double(product[i]) }
+        for k in 0..<K { product[k] = 0 }
+        for r in 0..<L { for k in 0..<K { product[k] += col[r * K + k] } }
+        for k in 0..<K { acc[2 * O + 2 * O * K + k] += Double(product[k]) }
+    }
+}
+
+/// BN1's dγ, dβ and conv1's dW (O×K column order) from the sink's accumulators: parts are added in part order
+/// per group, then the groups in order (Double). `train` false (eval mode): dx1 = s·g, so only Σ col·g counts.
+func fusedStemGradients(accumulators: UnsafePointer<Double>, parts: Int, groups G: Int, geometry g: ConvolutionGeometry,
+                        rowsPerGroup: Int, gamma: [Float], inverseStd: [Float], train: Bool)
+    -> (dWeightColumns: [Float], dGamma: [Float], dBeta: [Float]) {
+    let O = g.outputChannels, K = g.columnCount, width = fusedStemAccumulatorWidth(g)
+    var total = [Double](repeating: 0, count: G * width)
+    for group in 0..<G {
+        for part in 0..<parts {
+            let src = accumulators + (part * G + group) * width
+            for j in 0..<width { total[group * width + j] += src[j] }
+        }
+    }
+    let count = Double(rowsPerGroup)
+    var dW = [Double](repeating: 0, count: O * K), dGamma = [Double](repeating: 0, count: O), dBeta = dGamma
+    for group in 0..<G {
+        let t = group * width
+        for o in 0..<O {
+            let sumG = total[t + o], sumGH = total[t + O + o]
+            dBeta[o] += sumG; dGamma[o] += sumGH
+            let meanG = train ? sumG / count : 0, meanGH = train ? sumGH / count : 0
+            let s = Double(gamma[o]) * Double(inverseStd[group * O + o])
+            for k in 0..<K {
+                let colG = total[t + 2 * O + o * K + k], colH = total[t + 2 * O + O * K + o * K + k]
+                let colSum = total[t + 2 * O + 2 * O * K + k]
+                dW[o * K + k] += s * (colG - meanG * colSum - meanGH * colH)
+            }
+        }
+    }
+    return (dW.map { Float($0) }, dGamma.map { Float($0) }, dBeta.map { Float($0) })
+}

@@ -1,0 +1,124 @@
+// The model's use of the fused stem (Kernels/FusedStem.swift): conv1 → BN1 → ReLU → conv2 as one step whose
+// cache is the input images, so conv1's output (the largest activation) never sits in memory.
+// Deliberately not here: the arithmetic (Kernels/FusedStem.swift), the other stages (Model.swift).
+
+/// What backward needs from the fused stem: conv1's column matrices (B×L×K) and BN1's per-(group, channel) mean and 1/σ.
+struct FusedStemCache: Sendable {
+    let columns: [Float]
+    /// B, H, W, C of the images.
+    let imageShape: [Int]
+    let mean: [Float]
+    let inverseStd: [Float]
+    let groups: Int
+    let train: Bool
+}
+
+extension Model {
+    /// Whether stage 1 and stage 2's convolution run fused on inputs of this size: the switch is on, there are
+    /// at least two stages, and conv1 is thin enough for the direct kernel (k·k·C ≤ 32: grey or RGB images).
+    func fusesStem(height: Int, width: Int) -> Bool {
+        stemFusion && convolutions.count >= 2
+            && convolutions[0].geometry(height: height, width: width).columnCount <= ConvolutionGeometry.directColumnLimit
+    }
+
+    /// conv2's output (before BN2) from channels-last images x, the stem's cache, and BN1's new running
+    /// statistics (train mode only).
+    func stemForward(_ x: Tensor, mode: BatchNormMode, context: ComputeContext)
+        -> (y: Tensor, cache: FusedStemCache, running: (mean: Tensor, variance: Tensor)?) {
+        let B = x.shape[0]
+        let g1 = convolutions[0].geometry(height: x.shape[1], width: x.shape[2])
+        let g2 = convolutions[1].geometry(height: g1.outputHeight, width: g1.outputWidth)
+        let bn = norms[0], O = g1.outputChannels, L = g1.outputPixels
+        let wt = transposedWeightColumns(permuteWeightToColumns(parameters[0].storage, g1), g1)
+        let columns = fusedStemColumns(images: x.storage, batch: B, geometry: g1, threads: context.threads)
+        var mean: [Float], inverseStd: [Float], groups = 1, train = false
+        var running: (mean: Tensor, variance: Tensor)? = nil
+        switch mode {
+        case .train(let G):
+            require(G > 0 && B % G == 0, "BatchNorm.forward: batch \(B) is not divisible into \(G) split-BN groups")
+            require((B / G) * L > 1,
+                    "BatchNorm.forward: each split-BN group needs more than one value per channel (batch \(B), groups \(G))")
+            let (sums, shifts) = columns.withUnsafeBufferPointer { xb in
+                wt.withUnsafeBufferPointer { wb in
+                    fusedStemSums(columns: SendablePointer(xb.baseAddress!), batch: B, geometry: g1,
+                                  weightTransposed: SendablePointer(wb.baseAddress!), groups: G, threads: context.threads)
+                }
+            }
+            let statistics = batchNormStatistics(shiftedSums: sums, shift: { shifts[$0 * O + $1] }, groups: G, channels: O,
+                                                 count: Double((B / G) * L), epsilon: bn.epsilon)
+            running = bn.updatedRunningStatistics(mean: statistics.mean, variance: statistics.variance, groups: G,
+                                                   count: (B / G) * L, runningMean: buffers[0], runningVariance: buffers[1])
+            mean = statistics.meanUsed
+            inverseStd = statistics.inverseStd
+            groups = G
+            train = true
+        case .eval:
+            mean = buffers[0].storage
+            inverseStd = bn.evalInverseStd(runningVariance: buffers[1])
+        }
+        let y = withStemPointers(columns, batch: B, weightTransposed: wt, mean: mean, inverseStd: inverseStd,
+                                 groups: groups) { xp, wp, n in
+            convolutionForward(source: fusedStemSource(columns: xp, geometry: g1, weightTransposed: wp, normalization: n),
+                               batch: B, geometry: g2, weight: parameters[3].storage, threads: context.threads)
+        }
+        let cache = FusedStemCache(columns: columns, imageShape: x.shape, mean: mean, inverseStd: inverseStd, groups: groups, train: train)
+        return (Tensor(shape: [B, g2.outputHeight, g2.outputWidth, g2.outputChannels], storage: y), cache, running)
+    }
+
+    /// conv1's dW, BN1's dγ and dβ, and conv2's dW from dL/d(conv2 output), with `p` the parameters of the
+    /// forward pass.
+    func stemBackward(dY: Tensor, cache: FusedStemCache, parameters p: [Tensor], context: ComputeContext)
+        -> (dWeight1: Tensor, dGamma: Tensor, dBeta: Tensor, dWeight2: Tensor) {
+        let B = cache.imageShape[0]
+        let g1 = convolutions[0].geometry(height: cache.imageShape[1], width: cache.imageShape[2])
+        let g2 = convolutions[1].geometry(height: g1.outputHeight, width: g1.outputWidth)
+        require(dY.shape == [B, g2.outputHeight, g2.outputWidth, g2.outputChannels],
+                "Model.backward: dY shape \(dY.shape) does not match the stem's output")
+        let wt = transposedWeightColumns(permuteWeightToColumns(p[0].storage, g1), g1)
+        let parts = min(ComputeContext.batchParts, B), G = cache.groups
+        let width = fusedStemAccumulatorWidth(g1)
+        let accumulators = UnsafeMutablePointer<Double>.allocate(capacity: parts * G * width)
+        defer { accumulators.deallocate() }
+        accumulators.initialize(repeating: 0, count: parts * G * width)
+        let dWeight2 = withStemPointers(cache.columns, batch: B, weightTransposed: wt, mean: cache.mean, inverseStd: cache.inverseStd,
+                                        groups: G, gamma: p[1].storage, beta: p[2].storage) { xp, wp, n in
+            convolutionBackward(source: fusedStemSource(columns: xp, geometry: g1, weightTransposed: wp, normalization: n),
+                                batch: B, geometry: g2, weight: p[3].storage, dOutput: dY.storage,
+                                inputGradient: fusedStemSink(columns: xp, geometry: g1, weightTransposed: wp, normalization: n,
+                                                             groups: G, accumulators: SendablePointer(accumulators)),
+                                threads: context.threads).dWeight
+        }
+        let r = fusedStemGradients(accumulators: accumulators, parts: parts, groups: G, geometry: g1,
+                                   rowsPerGroup: (B / G) * g1.outputPixels, gamma: p[1].storage,
+                                   inverseStd: cache.inverseStd, train: cache.train)
+        return (Tensor(shape: convolutions[0].weightShape, storage: permuteColumnsToWeight(r.dWeightColumns, g1)),
+                Tensor(shape: [g1.outputChannels], storage: r.dGamma), Tensor(shape: [g1.outputChannels], storage: r.dBeta),
+                Tensor(shape: convolutions[1].weightShape, storage: dWeight2))
+    }
+
+    /// Runs `body` with pointers to conv1's columns, conv1's Wᵀ and BN1's constants (γ, β default to the current
+    /// parameters), valid for the call.
+    private func withStemPointers<R>(_ columns: [Float], batch B: Int, weightTransposed wt: [Float], mean: [Float], inverseStd: [Float],
+                                     groups: Int, gamma: [Float]? = nil, beta: [Float]? = nil,
+                                     _ body: (SendablePointer<Float>, SendablePointer<Float>, FusedStemNormalization) -> R) -> R {
+        let gamma = gamma ?? parameters[1].storage, beta = beta ?? parameters[2].storage
+        return columns.withUnsafeBufferPointer { xb in
+            wt.withUnsafeBufferPointer { wb in
+                mean.withUnsafeBufferPointer { mb in
+                    inverseStd.withUnsafeBufferPointer { ib in
+                        gamma.withUnsafeBufferPointer { gb in
+                            beta.withUnsafeBufferPointer { bb in
+                                body(SendablePointer(xb.baseAddress!), SendablePointer(wb.baseAddress!),
+                                     FusedStemNormalization(mean: SendablePointer(mb.baseAddress!),
+                                                            inverseStd: SendablePointer(ib.baseAddress!),
+                                                            gamma: SendablePointer(gb.baseAddress!),
+                                                            beta: SendablePointer(bb.baseAddress!),
+                                                            imagesPerGroup: B / groups))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
