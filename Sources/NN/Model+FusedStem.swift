@@ -2,9 +2,9 @@
 // cache is the input images, so conv1's output (the largest activation) never sits in memory.
 // Deliberately not here: the arithmetic (Kernels/FusedStem.swift), the other stages (Model.swift).
 
-/// What backward needs from the fused stem: conv1's column matrices (B×L×K) and BN1's per-(group, channel) mean and 1/σ.
+/// What backward needs from the fused stem: the zero-padded images and BN1's per-(group, channel) mean and 1/σ.
 struct FusedStemCache: Sendable {
-    let columns: [Float]
+    let padded: [Float]
     /// B, H, W, C of the images.
     let imageShape: [Int]
     let mean: [Float]
@@ -30,7 +30,7 @@ extension Model {
         let g2 = convolutions[1].geometry(height: g1.outputHeight, width: g1.outputWidth)
         let bn = norms[0], O = g1.outputChannels, L = g1.outputPixels
         let wt = transposedWeightColumns(permuteWeightToColumns(parameters[0].storage, g1), g1)
-        let columns = fusedStemColumns(images: x.storage, batch: B, geometry: g1, threads: context.threads)
+        let padded = fusedStemPaddedImages(x.storage, batch: B, geometry: g1, threads: context.threads)
         var mean: [Float], inverseStd: [Float], groups = 1, train = false
         var running: (mean: Tensor, variance: Tensor)? = nil
         switch mode {
@@ -38,11 +38,8 @@ extension Model {
             require(G > 0 && B % G == 0, "BatchNorm.forward: batch \(B) is not divisible into \(G) split-BN groups")
             require((B / G) * L > 1,
                     "BatchNorm.forward: each split-BN group needs more than one value per channel (batch \(B), groups \(G))")
-            let (sums, shifts) = columns.withUnsafeBufferPointer { xb in
-                wt.withUnsafeBufferPointer { wb in
-                    fusedStemSums(columns: SendablePointer(xb.baseAddress!), batch: B, geometry: g1,
-                                  weightTransposed: SendablePointer(wb.baseAddress!), groups: G, threads: context.threads)
-                }
+            let (sums, shifts) = withStemInput(padded, geometry: g1, weightTransposed: wt) { input in
+                fusedStemSums(input, batch: B, groups: G, threads: context.threads)
             }
             let statistics = batchNormStatistics(shiftedSums: sums, shift: { shifts[$0 * O + $1] }, groups: G, channels: O,
                                                  count: Double((B / G) * L), epsilon: bn.epsilon)
@@ -56,12 +53,13 @@ extension Model {
             mean = buffers[0].storage
             inverseStd = bn.evalInverseStd(runningVariance: buffers[1])
         }
-        let y = withStemPointers(columns, batch: B, weightTransposed: wt, mean: mean, inverseStd: inverseStd,
-                                 groups: groups) { xp, wp, n in
-            convolutionForward(source: fusedStemSource(columns: xp, geometry: g1, weightTransposed: wp, normalization: n),
-                               batch: B, geometry: g2, weight: parameters[3].storage, threads: context.threads)
+        let y = withStemInput(padded, geometry: g1, weightTransposed: wt) { input in
+            withNormalization(mean: mean, inverseStd: inverseStd, imagesPerGroup: B / groups) { n in
+                convolutionForward(source: fusedStemSource(input, normalization: n), batch: B, geometry: g2,
+                                   weight: parameters[3].storage, threads: context.threads)
+            }
         }
-        let cache = FusedStemCache(columns: columns, imageShape: x.shape, mean: mean, inverseStd: inverseStd, groups: groups, train: train)
+        let cache = FusedStemCache(padded: padded, imageShape: x.shape, mean: mean, inverseStd: inverseStd, groups: groups, train: train)
         return (Tensor(shape: [B, g2.outputHeight, g2.outputWidth, g2.outputChannels], storage: y), cache, running)
     }
 
@@ -80,13 +78,15 @@ extension Model {
         let accumulators = UnsafeMutablePointer<Double>.allocate(capacity: parts * G * width)
         defer { accumulators.deallocate() }
         accumulators.initialize(repeating: 0, count: parts * G * width)
-        let dWeight2 = withStemPointers(cache.columns, batch: B, weightTransposed: wt, mean: cache.mean, inverseStd: cache.inverseStd,
-                                        groups: G, gamma: p[1].storage, beta: p[2].storage) { xp, wp, n in
-            convolutionBackward(source: fusedStemSource(columns: xp, geometry: g1, weightTransposed: wp, normalization: n),
-                                batch: B, geometry: g2, weight: p[3].storage, dOutput: dY.storage,
-                                inputGradient: fusedStemSink(columns: xp, geometry: g1, weightTransposed: wp, normalization: n,
-                                                             groups: G, accumulators: SendablePointer(accumulators)),
-                                threads: context.threads).dWeight
+        let dWeight2 = withStemInput(cache.padded, geometry: g1, weightTransposed: wt) { input in
+            withNormalization(mean: cache.mean, inverseStd: cache.inverseStd, imagesPerGroup: B / G,
+                              gamma: p[1].storage, beta: p[2].storage) { n in
+                convolutionBackward(source: fusedStemSource(input, normalization: n), batch: B, geometry: g2,
+                                    weight: p[3].storage, dOutput: dY.storage,
+                                    inputGradient: fusedStemSink(input, normalization: n, groups: G,
+                                                                 accumulators: SendablePointer(accumulators)),
+                                    threads: context.threads).dWeight
+            }
         }
         let r = fusedStemGradients(accumulators: accumulators, parts: parts, groups: G, geometry: g1,
                                    rowsPerGroup: (B / G) * g1.outputPixels, gamma: p[1].storage,
@@ -96,26 +96,34 @@ extension Model {
                 Tensor(shape: convolutions[1].weightShape, storage: dWeight2))
     }
 
-    /// Runs `body` with pointers to conv1's columns, conv1's Wᵀ and BN1's constants (γ, β default to the current
-    /// parameters), valid for the call.
-    private func withStemPointers<R>(_ columns: [Float], batch B: Int, weightTransposed wt: [Float], mean: [Float], inverseStd: [Float],
-                                     groups: Int, gamma: [Float]? = nil, beta: [Float]? = nil,
-                                     _ body: (SendablePointer<Float>, SendablePointer<Float>, FusedStemNormalization) -> R) -> R {
-        let gamma = gamma ?? parameters[1].storage, beta = beta ?? parameters[2].storage
-        return columns.withUnsafeBufferPointer { xb in
+    /// Runs `body` with the stem's input pointers (padded images, conv1's Wᵀ, element offsets), valid for the call.
+    private func withStemInput<R>(_ padded: [Float], geometry g: ConvolutionGeometry, weightTransposed wt: [Float],
+                                  _ body: (FusedStemInput) -> R) -> R {
+        let offsets = paddedColumnOffsets(g)
+        return padded.withUnsafeBufferPointer { pb in
             wt.withUnsafeBufferPointer { wb in
-                mean.withUnsafeBufferPointer { mb in
-                    inverseStd.withUnsafeBufferPointer { ib in
-                        gamma.withUnsafeBufferPointer { gb in
-                            beta.withUnsafeBufferPointer { bb in
-                                body(SendablePointer(xb.baseAddress!), SendablePointer(wb.baseAddress!),
-                                     FusedStemNormalization(mean: SendablePointer(mb.baseAddress!),
-                                                            inverseStd: SendablePointer(ib.baseAddress!),
-                                                            gamma: SendablePointer(gb.baseAddress!),
-                                                            beta: SendablePointer(bb.baseAddress!),
-                                                            imagesPerGroup: B / groups))
-                            }
-                        }
+                offsets.withUnsafeBufferPointer { ob in
+                    body(FusedStemInput(geometry: g, padded: SendablePointer(pb.baseAddress!),
+                                        weightTransposed: SendablePointer(wb.baseAddress!),
+                                        offsets: SendablePointer(ob.baseAddress!)))
+                }
+            }
+        }
+    }
+
+    /// Runs `body` with BN1's constants (γ, β default to the current parameters), valid for the call.
+    private func withNormalization<R>(mean: [Float], inverseStd: [Float], imagesPerGroup: Int, gamma: [Float]? = nil,
+                                      beta: [Float]? = nil, _ body: (FusedStemNormalization) -> R) -> R {
+        let gamma = gamma ?? parameters[1].storage, beta = beta ?? parameters[2].storage
+        return mean.withUnsafeBufferPointer { mb in
+            inverseStd.withUnsafeBufferPointer { ib in
+                gamma.withUnsafeBufferPointer { gb in
+                    beta.withUnsafeBufferPointer { bb in
+                        body(FusedStemNormalization(mean: SendablePointer(mb.baseAddress!),
+                                                    inverseStd: SendablePointer(ib.baseAddress!),
+                                                    gamma: SendablePointer(gb.baseAddress!),
+                                                    beta: SendablePointer(bb.baseAddress!),
+                                                    imagesPerGroup: imagesPerGroup))
                     }
                 }
             }

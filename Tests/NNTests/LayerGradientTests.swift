@@ -82,15 +82,6 @@ func im2colAndCol2imMatchTheirDefinitions(_ t: ConvCase) {
     }
     #expect(Array(col[(L * K)..<(2 * L * K)]) == floats(referenceIm2col(x, g)), "im2col differs from its definition")
     #expect(col[0..<(L * K)].allSatisfy(\.isNaN) && col[(2 * L * K)...].allSatisfy(\.isNaN), "im2col wrote outside its rows")
-    // The padded variant of the thin layers builds the same matrix.
-    var padded = [Float](repeating: .nan, count: paddedImageCount(g))
-    var colPadded = [Float](repeating: .nan, count: L * K)
-    xf.withUnsafeBufferPointer { xb in
-        padded.withUnsafeMutableBufferPointer { pb in
-            colPadded.withUnsafeMutableBufferPointer { cb in im2colPadded(xb.baseAddress!, g, padded: pb.baseAddress!, cb.baseAddress!) }
-        }
-    }
-    #expect(colPadded == Array(col[(L * K)..<(2 * L * K)]), "im2colPadded differs from im2col")
     // col2im is the adjoint of im2col: ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩, and it adds onto dx.
     let c = randomArray(K * L, &gen)
     var dx = [Float](repeating: 1, count: g.inputSize)

@@ -384,19 +384,31 @@ func directConvolution(_ x: UnsafePointer<Float>, _ g: ConvolutionGeometry, weig
 @inline(__always)
 func directProduct(_ col: UnsafePointer<Float>, rows L: Int, columns K: Int, weightTransposed wt: UnsafePointer<Float>,
                    outputs O: Int, into out: UnsafeMutablePointer<Float>) {
+    directProduct(rows: L, columns: K, row: { col + $0 * K }, element: { $0[$1] }, weightTransposed: wt, outputs: O,
+                  into: out)
+}
+
+/// out[L×O] = A·wt[K×O] where A[l, k] = element(row(l), k): a column matrix (row(l) = col + l·K, element = [k]),
+/// or the same matrix read straight from a zero-padded image (FusedStem.swift). SIMD16 over the outputs and 4 rows
+/// at a time (independent FMA chains); the summation order is fixed, k ascending, so both readings give the same
+/// bits.
+@inline(__always)
+func directProduct(rows L: Int, columns K: Int, row: (Int) -> UnsafePointer<Float>,
+                   element: (UnsafePointer<Float>, Int) -> Float, weightTransposed wt: UnsafePointer<Float>,
+                   outputs O: Int, into out: UnsafeMutablePointer<Float>) {
     let w = UnsafeRawPointer(wt), o16 = O / 16 * 16
     var l = 0
     while l + 4 <= L {
-        let c0 = col + l * K, c1 = c0 + K, c2 = c1 + K, c3 = c2 + K
+        let c0 = row(l), c1 = row(l + 1), c2 = row(l + 2), c3 = row(l + 3)
         var o = 0
         while o < o16 {
             var a0 = SIMD16<Float>(), a1 = a0, a2 = a0, a3 = a0
             for k in 0..<K {
                 let v = w.loadUnaligned(fromByteOffset: 4 * (k * O + o), as: SIMD16<Float>.self)
-                a0.addProduct(SIMD16(repeating: c0[k]), v)
-                a1.addProduct(SIMD16(repeating: c1[k]), v)
-                a2.addProduct(SIMD16(repeating: c2[k]), v)
-                a3.addProduct(SIMD16(repeating: c3[k]), v)
+                a0.addProduct(SIMD16(repeating: element(c0, k)), v)
+                a1.addProduct(SIMD16(repeating: element(c1, k)), v)
+                a2.addProduct(SIMD16(repeating: element(c2, k)), v)
+                a3.addProduct(SIMD16(repeating: element(c3, k)), v)
             }
             let r = UnsafeMutableRawPointer(out + l * O)
             r.storeBytes(of: a0, toByteOffset: 4 * o, as: SIMD16<Float>.self)
@@ -405,32 +417,33 @@ func directProduct(_ col: UnsafePointer<Float>, rows L: Int, columns K: Int, wei
             r.storeBytes(of: a3, toByteOffset: 4 * (3 * O + o), as: SIMD16<Float>.self)
             o += 16
         }
-        for row in l..<(l + 4) { directProductTail(col + row * K, K, wt, O, from: o16, into: out + row * O) }
+        for r in l..<(l + 4) { directProductTail(row(r), element, K, wt, O, from: o16, into: out + r * O) }
         l += 4
     }
     while l < L {
+        let c = row(l)
         var o = 0
         while o < o16 {
             var a = SIMD16<Float>()
             for k in 0..<K {
-                a.addProduct(SIMD16(repeating: col[l * K + k]),
+                a.addProduct(SIMD16(repeating: element(c, k)),
                              w.loadUnaligned(fromByteOffset: 4 * (k * O + o), as: SIMD16<Float>.self))
             }
             UnsafeMutableRawPointer(out + l * O).storeBytes(of: a, toByteOffset: 4 * o, as: SIMD16<Float>.self)
             o += 16
         }
-        directProductTail(col + l * K, K, wt, O, from: o16, into: out + l * O)
+        directProductTail(c, element, K, wt, O, from: o16, into: out + l * O)
         l += 1
     }
 }
 
 /// The outputs o ≥ `from` of one row (O not a multiple of 16), scalar with the same k order.
 @inline(__always)
-func directProductTail(_ row: UnsafePointer<Float>, _ K: Int, _ wt: UnsafePointer<Float>, _ O: Int,
-                       from start: Int, into out: UnsafeMutablePointer<Float>) {
+func directProductTail(_ row: UnsafePointer<Float>, _ element: (UnsafePointer<Float>, Int) -> Float, _ K: Int,
+                       _ wt: UnsafePointer<Float>, _ O: Int, from start: Int, into out: UnsafeMutablePointer<Float>) {
     for o in start..<O {
         var a: Float = 0
-        for k in 0..<K { a.addProduct(row[k], wt[k * O + o]) }
+        for k in 0..<K { a.addProduct(element(row, k), wt[k * O + o]) }
         out[o] = a
     }
 }

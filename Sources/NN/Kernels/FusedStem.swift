@@ -23,19 +23,39 @@
 // K = conv1's columns (k·k·C), col = conv1's im2col rows (L×K), x1 = conv1's output (L×O), x̂ = normalised x1,
 // g = dY1 masked by the ReLU, W = the accumulator width of one (part, group).
 
-/// conv1's column matrices of the whole batch (B×L×K), built once per forward pass and kept for backward: every
-/// recomputation of conv1 is then one direct product (im2col of a thin layer is mostly per-row overhead).
-func fusedStemColumns(images x: [Float], batch B: Int, geometry g: ConvolutionGeometry, threads: Int) -> [Float] {
-    let parts = min(ComputeContext.batchParts, B), size = g.outputPixels * g.columnCount
+/// Floats of one zero-padded image: (H + 2·pad)×(W + 2·pad)×C.
+@inline(__always)
+func paddedImageCount(_ g: ConvolutionGeometry) -> Int {
+    (g.inputHeight + 2 * g.padding) * (g.inputWidth + 2 * g.padding) * g.inputChannels
+}
+
+/// Where element k of a column-matrix row sits relative to the row's start in a zero-padded image:
+/// (ki·(W + 2·pad) + kj)·C + c for k = (ki·k + kj)·C + c (im2col's column order).
+func paddedColumnOffsets(_ g: ConvolutionGeometry) -> [Int] {
+    let rowLength = (g.inputWidth + 2 * g.padding) * g.inputChannels, C = g.inputChannels
+    var offsets: [Int] = []
+    for ki in 0..<g.kernelSize { for kj in 0..<g.kernelSize { for c in 0..<C { offsets.append(ki * rowLength + kj * C + c) } } }
+    return offsets
+}
+
+/// The batch's images zero-padded (B × `paddedImageCount`), built once per forward pass and kept for backward:
+/// conv1 then reads its column matrix straight from them (no im2col: for a thin layer im2col is mostly per-run
+/// overhead, and the matrix is 9× the image).
+func fusedStemPaddedImages(_ x: [Float], batch B: Int, geometry g: ConvolutionGeometry, threads: Int) -> [Float] {
+    let parts = min(ComputeContext.batchParts, B), size = paddedImageCount(g)
+    let H = g.inputHeight, W = g.inputWidth, C = g.inputChannels, pad = g.padding
+    let rowLength = (W + 2 * pad) * C
     return [Float](unsafeUninitializedCapacity: B * size) { buffer, initialised in
         let out = SendablePointer(buffer.baseAddress!)
         x.withUnsafeBufferPointer { xb in
             let xp = SendablePointer(xb.baseAddress!)
             parallelFor(parts, threads: threads) { part in
-                let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedImageCount(g))
-                defer { padded.deallocate() }
                 for image in partRange(part, of: parts, count: B) {
-                    im2colPadded(xp.base + image * g.inputSize, g, padded: padded, out.base + image * size)
+                    let padded = out.base + image * size, source = xp.base + image * g.inputSize
+                    padded.update(repeating: 0, count: size)
+                    for h in 0..<H {
+                        (padded + (h + pad) * rowLength + pad * C).update(from: source + h * W * C, count: W * C)
+                    }
                 }
             }
         }
@@ -43,53 +63,52 @@ func fusedStemColumns(images x: [Float], batch B: Int, geometry g: ConvolutionGe
     }
 }
 
-/// Floats of one zero-padded image: (H + 2·pad)×(W + 2·pad)×C.
-@inline(__always)
-func paddedImageCount(_ g: ConvolutionGeometry) -> Int {
-    (g.inputHeight + 2 * g.padding) * (g.inputWidth + 2 * g.padding) * g.inputChannels
-}
+/// Pointers to the stem's fixed inputs, valid during one call: the padded images, conv1's Wᵀ (K×O) and the K
+/// element offsets of a column-matrix row.
+struct FusedStemInput: Sendable {
+    let geometry: ConvolutionGeometry
+    let padded: SendablePointer<Float>
+    let weightTransposed: SendablePointer<Float>
+    let offsets: SendablePointer<Int>
 
-/// `im2col` for thin layers (the same matrix): the image is zero-padded once into `padded`, so every row of the
-/// column matrix is k copies of k·C contiguous floats with no padding tests (im2col's per-run branches and calls
-/// cost more than the copies when k·C is 3).
-@inline(__always)
-func im2colPadded(_ x: UnsafePointer<Float>, _ g: ConvolutionGeometry, padded: UnsafeMutablePointer<Float>,
-                  _ col: UnsafeMutablePointer<Float>) {
-    let H = g.inputHeight, W = g.inputWidth, C = g.inputChannels, k = g.kernelSize, s = g.stride, pad = g.padding
-    let rowLength = (W + 2 * pad) * C, run = k * C, K = k * run
-    padded.update(repeating: 0, count: paddedImageCount(g))
-    for h in 0..<H { (padded + (h + pad) * rowLength + pad * C).update(from: x + h * W * C, count: W * C) }
-    for p in 0..<g.outputHeight {
-        for q in 0..<g.outputWidth {
-            let dst = col + (p * g.outputWidth + q) * K, src = padded + p * s * rowLength + q * s * C
-            for ki in 0..<k {
-                let d = dst + ki * run, r = src + ki * rowLength
-                for j in 0..<run { d[j] = r[j] }
-            }
+    /// Where row l (output pixel p·Q + q) of image `image`'s column matrix starts in the padded images.
+    @inline(__always)
+    func rowStart(image: Int, row l: Int) -> UnsafePointer<Float> {
+        let g = geometry, rowLength = (g.inputWidth + 2 * g.padding) * g.inputChannels
+        return UnsafePointer(padded.base + image * paddedImageCount(g)
+                             + (l / g.outputWidth) * g.stride * rowLength + (l % g.outputWidth) * g.stride * g.inputChannels)
+    }
+
+    /// x1[L×O] = conv1 of one image, with the arithmetic of `directConvolution` (identical bits).
+    @inline(__always)
+    func convolution(image: Int, into x1: UnsafeMutablePointer<Float>) {
+        let off = offsets.base
+        directProduct(rows: geometry.outputPixels, columns: geometry.columnCount, row: { rowStart(image: image, row: $0) },
+                      element: { $0[off[$1]] }, weightTransposed: weightTransposed.base,
+                      outputs: geometry.outputChannels, into: x1)
+    }
+
+    /// The column matrix (L×K) of one image, as `im2col` writes it.
+    @inline(__always)
+    func columns(image: Int, into col: UnsafeMutablePointer<Float>) {
+        let K = geometry.columnCount, off = offsets.base
+        for l in 0..<geometry.outputPixels {
+            let start = rowStart(image: image, row: l), dst = col + l * K
+            for k in 0..<K { dst[k] = start[off[k]] }
         }
     }
 }
 
-/// conv1's output for one image from its columns: x1[L×O] = col·Wᵀ (as `directConvolutionForward` computes it).
-@inline(__always)
-func fusedStemConvolution(_ columns: SendablePointer<Float>, image: Int, _ g: ConvolutionGeometry,
-                          _ wt: SendablePointer<Float>, into x1: UnsafeMutablePointer<Float>) {
-    let L = g.outputPixels, K = g.columnCount
-    directProduct(columns.base + image * L * K, rows: L, columns: K, weightTransposed: wt.base,
-                  outputs: g.outputChannels, into: x1)
-}
-
 /// BN1's shifted sums over conv1's output, recomputed per image: G×2·O values as `groupedColumnSums` returns them,
 /// and the shifts (row 0 of each group's first image's conv1 output), as `batchNormTrainForward` takes them.
-func fusedStemSums(columns x: SendablePointer<Float>, batch B: Int, geometry g: ConvolutionGeometry,
-                   weightTransposed wt: SendablePointer<Float>, groups G: Int, threads: Int) -> (sums: [Double], shifts: [Float]) {
-    let L = g.outputPixels, O = g.outputChannels
+func fusedStemSums(_ input: FusedStemInput, batch B: Int, groups G: Int, threads: Int) -> (sums: [Double], shifts: [Float]) {
+    let g = input.geometry, L = g.outputPixels, O = g.outputChannels
     let imagesPerGroup = B / G, rowsPerGroup = imagesPerGroup * L
     let shifts = [Float](unsafeUninitializedCapacity: G * O) { buffer, initialised in
         let x1 = UnsafeMutablePointer<Float>.allocate(capacity: L * O)
         defer { x1.deallocate() }
         for group in 0..<G {
-            fusedStemConvolution(x, image: group * imagesPerGroup, g, wt, into: x1)
+            input.convolution(image: group * imagesPerGroup, into: x1)
             for c in 0..<O { buffer[group * O + c] = x1[c] }
         }
         initialised = G * O
@@ -104,7 +123,7 @@ func fusedStemSums(columns x: SendablePointer<Float>, batch B: Int, geometry g: 
             // range starts on an image and L is a multiple of 16, e.g. 28×28: 784 = 49·16).
             var image = rows.lowerBound / L
             while image * L < rows.upperBound {
-                fusedStemConvolution(x, image: image, g, wt, into: x1)
+                input.convolution(image: image, into: x1)
                 let local = max(rows.lowerBound, image * L) - image * L, end = min(rows.upperBound, (image + 1) * L) - image * L
                 blockedColumnSums(rows: local..<end, channels: O, into: acc, vector: { r, c in
                     let d = load16(x1 + r * O + c) - load16(shift + c)
@@ -130,11 +149,10 @@ struct FusedStemNormalization: Sendable {
 
 /// conv2's input source: y1 = ReLU(BN1(conv1(image))) recomputed into scratch, with the expressions of
 /// `normalizeRows` (identical bits).
-func fusedStemSource(columns x: SendablePointer<Float>, geometry g: ConvolutionGeometry,
-                     weightTransposed wt: SendablePointer<Float>, normalization n: FusedStemNormalization) -> ConvolutionSource {
-    let L = g.outputPixels, O = g.outputChannels
+func fusedStemSource(_ input: FusedStemInput, normalization n: FusedStemNormalization) -> ConvolutionSource {
+    let L = input.geometry.outputPixels, O = input.geometry.outputChannels
     return ConvolutionSource(scratchCount: L * O) { index, y in
-        fusedStemConvolution(x, image: index, g, wt, into: y)
+        input.convolution(image: index, into: y)
         let group = index / n.imagesPerGroup
         let mu = n.mean.base + group * O, inv = n.inverseStd.base + group * O
         let gamma = n.gamma.base, beta = n.beta.base
@@ -157,13 +175,14 @@ func fusedStemAccumulatorWidth(_ g: ConvolutionGeometry) -> Int {
 
 /// conv2's input-gradient sink: for each image, recomputes conv1, masks dY1 by the ReLU into g, and adds the
 /// image's sums into `accumulators` at (part, group) (parts × G × width Doubles, zeroed by the caller).
-func fusedStemSink(columns x: SendablePointer<Float>, geometry g: ConvolutionGeometry,
-                   weightTransposed wt: SendablePointer<Float>, normalization n: FusedStemNormalization,
-                   groups G: Int, accumulators: SendablePointer<Double>) -> ConvolutionInputGradient {
-    let L = g.outputPixels, O = g.outputChannels, K = g.columnCount, width = fusedStemAccumulatorWidth(g)
-    return .sink(scratchCount: L * O + O * K) { part, image, dy, scratch in
-        let col = UnsafePointer(x.base + image * L * K), x1 = scratch, product = x1 + L * O
-        fusedStemConvolution(x, image: image, g, wt, into: x1)
+func fusedStemSink(_ input: FusedStemInput, normalization n: FusedStemNormalization, groups G: Int,
+                   accumulators: SendablePointer<Double>) -> ConvolutionInputGradient {
+    let g = input.geometry, L = g.outputPixels, O = g.outputChannels, K = g.columnCount
+    let width = fusedStemAccumulatorWidth(g)
+    return .sink(scratchCount: L * K + L * O + O * K) { part, image, dy, scratch in
+        let col = scratch, x1 = col + L * K, product = x1 + L * O
+        input.columns(image: image, into: col)
+        input.convolution(image: image, into: x1)
         let group = image / n.imagesPerGroup
         let acc = accumulators.base + (part * G + group) * width
         let mu = n.mean.base + group * O, inv = n.inverseStd.base + group * O
