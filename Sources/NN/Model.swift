@@ -43,9 +43,10 @@ public struct Model: Sendable {
     let convolutions: [Conv2d]
     let norms: [BatchNorm]
     let headLayers: [Linear]
-    /// Whether conv1 → BN1 → ReLU → conv2 run as the fused stem when the input allows it (default true; see
-    /// Model+FusedStem.swift). Off only in tests, which compare both paths.
-    var stemFusion = true
+    /// Whether the fused kernels run (default true; Model+Fusion.swift): conv1 → BN1 → ReLU → conv2 as the fused
+    /// stem when conv1 is thin, and every later BN + ReLU applied by its consumer (the next convolution's input
+    /// source, or the pool) instead of being written out. Off only in tests, which compare both paths.
+    var fusion = true
 
     /// A freshly initialised model: Kaiming-normal convolutions (fan-out), BN γ = 1, β = 0, running mean 0,
     /// running variance 1, PyTorch-uniform linear layers. Draws from `generator` in parameter order.
@@ -169,6 +170,8 @@ public struct Model: Sendable {
         var convCaches: [Conv2dCache?] = [], normCaches: [BatchNormCache?] = []
         var newBuffers: [Tensor] = []
         var stemCache: FusedStemCache? = nil
+        // With fusion, the BN of the previous stage whose y = ReLU(x̂·γ + β) its consumer computes on the fly.
+        var pending: BatchNormCache? = nil
         if fusesStem(height: spec.inputHeight, width: spec.inputWidth) {
             // Stages 1 and 2 up to conv2's output in one fused step; BN2 onwards as usual.
             let stem = stemForward(a, mode: mode, context: context)
@@ -183,19 +186,31 @@ public struct Model: Sendable {
             if stemCache != nil && stage == 0 { continue }
             if stemCache != nil && stage == 1 {
                 y = a
+            } else if let previous = pending {
+                y = normalizedConvolutionForward(stage: stage, input: previous, context: context)
+                convCaches.append(nil)
             } else {
                 let (out, convCache) = convolutions[stage].forward(a, weight: parameters[3 * stage], context: context)
                 convCaches.append(convCache)
                 y = out
             }
-            let bn = norms[stage].forward(y, gamma: parameters[3 * stage + 1], beta: parameters[3 * stage + 2],
-                                          runningMean: buffers[2 * stage], runningVariance: buffers[2 * stage + 1],
-                                          mode: mode, fusedReLU: true, context: context)
-            if let m = bn.runningMean, let v = bn.runningVariance { newBuffers += [m, v] }
-            normCaches.append(bn.cache)
-            a = bn.y
+            if fusion {
+                let bn = norms[stage].statistics(y, runningMean: buffers[2 * stage], runningVariance: buffers[2 * stage + 1],
+                                                 mode: mode, fusedReLU: true, context: context)
+                if let m = bn.runningMean, let v = bn.runningVariance { newBuffers += [m, v] }
+                normCaches.append(bn.cache)
+                pending = bn.cache
+            } else {
+                let bn = norms[stage].forward(y, gamma: parameters[3 * stage + 1], beta: parameters[3 * stage + 2],
+                                              runningMean: buffers[2 * stage], runningVariance: buffers[2 * stage + 1],
+                                              mode: mode, fusedReLU: true, context: context)
+                if let m = bn.runningMean, let v = bn.runningVariance { newBuffers += [m, v] }
+                normCaches.append(bn.cache)
+                a = bn.y
+            }
         }
-        let (h, poolCache) = GlobalAveragePool().forward(a)
+        let (h, poolCache) = pending.map { normalizedPoolForward(input: $0, stage: convolutions.count - 1, context: context) }
+            ?? GlobalAveragePool().forward(a)
         var z = h
         var headCaches: [LinearCache] = [], reluCache: ReLUCache? = nil
         if projection {
@@ -258,21 +273,27 @@ public struct Model: Sendable {
                                            cache: normCache, context: context)
             gradients[3 * stage + 1] = bn.dGamma
             gradients[3 * stage + 2] = bn.dBeta
-            guard let convCache = cache.convolutions[stage] else {
+            if stage == 1, let stem = cache.stem {
                 // conv2 with the fused stem: conv2, BN1 and conv1 in one pass.
-                if let stem = cache.stem {
-                    let g = stemBackward(dY: bn.dX, cache: stem, parameters: p, context: context)
-                    gradients[0] = g.dWeight1
-                    gradients[1] = g.dGamma
-                    gradients[2] = g.dBeta
-                    gradients[3] = g.dWeight2
-                }
+                let g = stemBackward(dY: bn.dX, cache: stem, parameters: p, context: context)
+                gradients[0] = g.dWeight1
+                gradients[1] = g.dGamma
+                gradients[2] = g.dBeta
+                gradients[3] = g.dWeight2
                 break
             }
-            let conv = convolutions[stage].backward(dY: bn.dX, weight: p[3 * stage], cache: convCache,
-                                                    computeInputGradient: stage > 0, context: context)
-            gradients[3 * stage] = conv.dWeight
-            if let dx = conv.dX { da = dx }
+            if let convCache = cache.convolutions[stage] {
+                let conv = convolutions[stage].backward(dY: bn.dX, weight: p[3 * stage], cache: convCache,
+                                                        computeInputGradient: stage > 0, context: context)
+                gradients[3 * stage] = conv.dWeight
+                if let dx = conv.dX { da = dx }
+            } else if let previous = cache.norms[stage - 1] {
+                // The input was the previous BN applied on the fly.
+                let conv = normalizedConvolutionBackward(stage: stage, dY: bn.dX, input: previous, parameters: p,
+                                                         context: context)
+                gradients[3 * stage] = conv.dWeight
+                da = conv.dX
+            }
         }
     }
 }

@@ -8,7 +8,7 @@
 // needed: BN1's statistics, conv2's forward input, conv2's backward input and BN1's backward.
 //
 // Forward: (1) BN1's shifted sums with conv1 recomputed per image, in exactly the row order, parts and Float
-// blocks of `batchNormTrainForward` (bit-identical statistics); (2) conv2 reads its images from a source that
+// blocks of `batchNormTrainStatistics` (bit-identical statistics); (2) conv2 reads its images from a source that
 // recomputes conv1 → BN1 → ReLU per image with the same expressions (bit-identical y1, so bit-identical conv2).
 // Backward: conv2's backward hands each image's dY1 to a sink that recomputes conv1 and accumulates per
 // (part, group) Σg and Σg·x̂ (BN1's two sums) and three pieces of conv1's weight gradient. dx1 = s·(g − ḡ − x̂·ḡx̂)
@@ -100,7 +100,7 @@ struct FusedStemInput: Sendable {
 }
 
 /// BN1's shifted sums over conv1's output, recomputed per image: G×2·O values as `groupedColumnSums` returns them,
-/// and the shifts (row 0 of each group's first image's conv1 output), as `batchNormTrainForward` takes them.
+/// and the shifts (row 0 of each group's first image's conv1 output), as `batchNormTrainStatistics` takes them.
 func fusedStemSums(_ input: FusedStemInput, batch B: Int, groups G: Int, threads: Int) -> (sums: [Double], shifts: [Float]) {
     let g = input.geometry, L = g.outputPixels, O = g.outputChannels
     let imagesPerGroup = B / G, rowsPerGroup = imagesPerGroup * L
@@ -139,29 +139,13 @@ func fusedStemSums(_ input: FusedStemInput, batch B: Int, groups G: Int, threads
     return (sums, shifts)
 }
 
-/// BN1's constants for the source and the sink: per-(group, channel) mean and 1/σ, and γ, β.
-struct FusedStemNormalization: Sendable {
-    let mean: SendablePointer<Float>, inverseStd: SendablePointer<Float>
-    let gamma: SendablePointer<Float>, beta: SendablePointer<Float>
-    /// Images per BN group (B in eval mode: one group).
-    let imagesPerGroup: Int
-}
-
 /// conv2's input source: y1 = ReLU(BN1(conv1(image))) recomputed into scratch, with the expressions of
 /// `normalizeRows` (identical bits).
-func fusedStemSource(_ input: FusedStemInput, normalization n: FusedStemNormalization) -> ConvolutionSource {
+func fusedStemSource(_ input: FusedStemInput, normalization n: NormalizationConstants) -> ConvolutionSource {
     let L = input.geometry.outputPixels, O = input.geometry.outputChannels
     return ConvolutionSource(scratchCount: L * O) { index, y in
         input.convolution(image: index, into: y)
-        let group = index / n.imagesPerGroup
-        let mu = n.mean.base + group * O, inv = n.inverseStd.base + group * O
-        let gamma = n.gamma.base, beta = n.beta.base
-        for r in 0..<L {
-            let row = y + r * O
-            for c in 0..<O {
-                row[c] = max(batchNormAffine(batchNormNormalize(row[c], mu[c], inv[c]), gamma[c], beta[c]), 0)
-            }
-        }
+        n.normalizeImage(index, y, into: y, rows: L, channels: O)
         return UnsafePointer(y)
     }
 }
@@ -175,7 +159,7 @@ func fusedStemAccumulatorWidth(_ g: ConvolutionGeometry) -> Int {
 
 /// conv2's input-gradient sink: for each image, recomputes conv1, masks dY1 by the ReLU into g, and adds the
 /// image's sums into `accumulators` at (part, group) (parts × G × width Doubles, zeroed by the caller).
-func fusedStemSink(_ input: FusedStemInput, normalization n: FusedStemNormalization, groups G: Int,
+func fusedStemSink(_ input: FusedStemInput, normalization n: NormalizationConstants, groups G: Int,
                    accumulators: SendablePointer<Double>) -> ConvolutionInputGradient {
     let g = input.geometry, L = g.outputPixels, O = g.outputChannels, K = g.columnCount
     let width = fusedStemAccumulatorWidth(g)

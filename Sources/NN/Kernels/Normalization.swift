@@ -121,16 +121,14 @@ func reluMasked(_ dy: SIMD16<Float>, output y: SIMD16<Float>) -> SIMD16<Float> {
     SIMD16<Float>(repeating: 0).replacing(with: dy, where: y .> 0)
 }
 
-/// Train-mode forward: statistics per (group, channel) over the group's rows, in one pass of shifted sums
-/// Σ(x − s) and Σ(x − s)² (Float blocks of 16 rows, then Double), where the shift s is the group's first row (a sample value, so the
-/// variance formula does not cancel). Returns y (ReLU applied when `relu`), the per-(group, channel) means and
-/// biased variances (Double, G×C), and the Float mean and 1/√(var+eps) used for x̂ (G×C).
-func batchNormTrainForward(_ x: [Float], rows R: Int, channels C: Int, groups G: Int,
-                           gamma: [Float], beta: [Float], epsilon: Float, relu: Bool, threads: Int)
-    -> (y: [Float], mean: [Double], variance: [Double], meanUsed: [Float], inverseStd: [Float]) {
+/// Train-mode statistics per (group, channel) over the group's rows, in one pass of shifted sums Σ(x − s) and
+/// Σ(x − s)² (Float blocks of 16 rows, then Double), where the shift s is the group's first row (a sample value, so
+/// the variance formula does not cancel). Returns the per-(group, channel) means and biased variances (Double,
+/// G×C), and the Float mean and 1/√(var+eps) used for x̂ (G×C). y is `normalizeRows` (or a fused consumer's).
+func batchNormTrainStatistics(_ x: [Float], rows R: Int, channels C: Int, groups G: Int, epsilon: Float, threads: Int)
+    -> (mean: [Double], variance: [Double], meanUsed: [Float], inverseStd: [Float]) {
     let rowsPerGroup = R / G, count = Double(rowsPerGroup)
     var mean = [Double](repeating: 0, count: G * C), variance = mean
-    var y: [Float] = []
     var inverseStd = [Float](repeating: 0, count: G * C), meanF = inverseStd
     x.withUnsafeBufferPointer { xb in
         let xp = SendablePointer(xb.baseAddress!)
@@ -147,10 +145,8 @@ func batchNormTrainForward(_ x: [Float], rows R: Int, channels C: Int, groups G:
         let statistics = batchNormStatistics(shiftedSums: sums, shift: { group, c in x[group * rowsPerGroup * C + c] },
                                              groups: G, channels: C, count: count, epsilon: epsilon)
         (mean, variance, meanF, inverseStd) = statistics
-        y = normalizeRows(xp, rows: R, channels: C, rowsPerGroup: rowsPerGroup, mean: meanF,
-                          inverseStd: inverseStd, gamma: gamma, beta: beta, relu: relu, threads: threads)
     }
-    return (y, mean, variance, meanF, inverseStd)
+    return (mean, variance, meanF, inverseStd)
 }
 
 /// Per-(group, channel) statistics from the shifted sums Σ(x − s), Σ(x − s)² of `count` values each (G×2C, as
@@ -174,19 +170,6 @@ func batchNormStatistics(shiftedSums sums: [Double], shift: (_ group: Int, _ cha
     return (mean, variance, meanF, inverseStd)
 }
 
-/// Eval-mode forward with the running statistics. Returns y and 1/√(runningVar+eps) per channel.
-func batchNormEvalForward(_ x: [Float], rows R: Int, channels C: Int,
-                          runningMean: [Float], runningVariance: [Float],
-                          gamma: [Float], beta: [Float], epsilon: Float, relu: Bool, threads: Int)
-    -> (y: [Float], inverseStd: [Float]) {
-    let inverseStd = (0..<C).map { Float(1 / (Double(runningVariance[$0]) + Double(epsilon)).squareRoot()) }
-    let y = x.withUnsafeBufferPointer { xb in
-        normalizeRows(SendablePointer(xb.baseAddress!), rows: R, channels: C, rowsPerGroup: R, mean: runningMean,
-                      inverseStd: inverseStd, gamma: gamma, beta: beta, relu: relu, threads: threads)
-    }
-    return (y, inverseStd)
-}
-
 /// y = [max](x̂·γ + β, 0) with x̂ = (x − mean)·inv per (group, channel) (G×C, G = R/rowsPerGroup).
 func normalizeRows(_ xp: SendablePointer<Float>, rows R: Int, channels C: Int, rowsPerGroup: Int,
                    mean: [Float], inverseStd: [Float], gamma: [Float], beta: [Float], relu: Bool,
@@ -203,22 +186,109 @@ func normalizeRows(_ xp: SendablePointer<Float>, rows R: Int, channels C: Int, r
             parallelFor(parts, threads: threads) { part in
                 for r in partRange(part, of: parts, count: R) {
                     let group = r / rowsPerGroup
-                    let mu = mp.base + group * C, inv = ip.base + group * C
-                    let xr = xp.base + r * C, yr = yp.base + r * C
-                    if relu {
-                        for c in 0..<C {
-                            let h = batchNormNormalize(xr[c], mu[c], inv[c])
-                            yr[c] = max(batchNormAffine(h, gp.base[c], bp.base[c]), 0)
-                        }
-                    } else {
-                        for c in 0..<C {
-                            yr[c] = batchNormAffine(batchNormNormalize(xr[c], mu[c], inv[c]), gp.base[c], bp.base[c])
-                        }
-                    }
+                    normalizeRow(xp.base + r * C, into: yp.base + r * C, channels: C, mean: mp.base + group * C,
+                                 inverseStd: ip.base + group * C, gamma: gp.base, beta: bp.base, relu: relu)
                 }
             }
         }}}}
         initialised = R * C
+    }
+}
+
+/// y = [max](x̂·γ + β, 0) for one row of C channels (`dst` may be `src`). The one place these expressions are
+/// applied: `normalizeRows`, the normalising convolution source and the fused pool all call it (identical bits).
+@inline(__always)
+func normalizeRow(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, channels C: Int,
+                  mean mu: UnsafePointer<Float>, inverseStd inv: UnsafePointer<Float>,
+                  gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, relu: Bool) {
+    // SIMD16 blocks, then a scalar tail. The ReLU is max(y, 0) exactly as Swift.max defines it, `0 >= y ? 0 : y`
+    // (NaN stays NaN, −0 becomes +0), in both.
+    var c = 0
+    while c + 16 <= C {
+        let y = batchNormAffine(batchNormNormalize(load16(src + c), load16(mu + c), load16(inv + c)),
+                                load16(gamma + c), load16(beta + c))
+        store16(relu ? y.replacing(with: 0, where: SIMD16<Float>() .>= y) : y, dst + c)
+        c += 16
+    }
+    while c < C {
+        let y = batchNormAffine(batchNormNormalize(src[c], mu[c], inv[c]), gamma[c], beta[c])
+        dst[c] = relu ? max(y, 0) : y
+        c += 1
+    }
+}
+
+/// Pointers to one batch norm's constants, valid during a call: per-(group, channel) mean and 1/σ (G×C), γ, β (C),
+/// and the images per group (the whole batch in eval mode: one group).
+struct NormalizationConstants: Sendable {
+    let mean: SendablePointer<Float>, inverseStd: SendablePointer<Float>
+    let gamma: SendablePointer<Float>, beta: SendablePointer<Float>
+    let imagesPerGroup: Int
+    let relu: Bool
+
+    /// Runs `body` with pointers to the arrays.
+    static func with<R>(mean: [Float], inverseStd: [Float], gamma: [Float], beta: [Float], imagesPerGroup: Int,
+                        relu: Bool, _ body: (NormalizationConstants) -> R) -> R {
+        mean.withUnsafeBufferPointer { mb in
+            inverseStd.withUnsafeBufferPointer { ib in
+                gamma.withUnsafeBufferPointer { gb in
+                    beta.withUnsafeBufferPointer { bb in
+                        body(NormalizationConstants(mean: SendablePointer(mb.baseAddress!),
+                                                    inverseStd: SendablePointer(ib.baseAddress!),
+                                                    gamma: SendablePointer(gb.baseAddress!),
+                                                    beta: SendablePointer(bb.baseAddress!),
+                                                    imagesPerGroup: imagesPerGroup, relu: relu))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Normalises the L rows of image `image` from `src` into `dst` (may be the same).
+    @inline(__always)
+    func normalizeImage(_ image: Int, _ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>,
+                        rows L: Int, channels C: Int) {
+        let group = image / imagesPerGroup
+        let mu = mean.base + group * C, inv = inverseStd.base + group * C
+        for r in 0..<L {
+            normalizeRow(src + r * C, into: dst + r * C, channels: C, mean: mu, inverseStd: inv, gamma: gamma.base,
+                         beta: beta.base, relu: relu)
+        }
+    }
+}
+
+/// A convolution's input read as [ReLU](BN(x)) of a stored pre-BN batch x (B×L×C): each image is normalised into
+/// scratch when the convolution needs it, so the normalised batch is never written (identical bits to
+/// `normalizeRows`).
+func normalizedSource(_ x: SendablePointer<Float>, rows L: Int, channels C: Int,
+                      constants n: NormalizationConstants) -> ConvolutionSource {
+    ConvolutionSource(scratchCount: L * C) { index, scratch in
+        n.normalizeImage(index, x.base + index * L * C, into: scratch, rows: L, channels: C)
+        return UnsafePointer(scratch)
+    }
+}
+
+/// h[B×C] = mean over the L positions of [ReLU](BN(x)) (x: B×L×C pre-BN), without writing the normalised batch:
+/// the same values and the same Double sums in position order as `globalAveragePoolForward` of `normalizeRows`.
+func normalizedGlobalAveragePool(_ x: [Float], batch B: Int, spatial L: Int, channels C: Int,
+                                 constants n: NormalizationConstants, threads: Int) -> [Float] {
+    let parts = min(ComputeContext.batchParts, B)
+    return [Float](unsafeUninitializedCapacity: B * C) { hb, initialised in
+        let h = SendablePointer(hb.baseAddress!)
+        x.withUnsafeBufferPointer { xb in
+            let xp = SendablePointer(xb.baseAddress!)
+            parallelFor(parts, threads: threads) { part in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: L * C)
+                let acc = UnsafeMutablePointer<Double>.allocate(capacity: C)
+                defer { scratch.deallocate(); acc.deallocate() }
+                for b in partRange(part, of: parts, count: B) {
+                    n.normalizeImage(b, xp.base + b * L * C, into: scratch, rows: L, channels: C)
+                    acc.initialize(repeating: 0, count: C)
+                    for l in 0..<L { for c in 0..<C { acc[c] += Double(scratch[l * C + c]) } }
+                    for c in 0..<C { h.base[b * C + c] = Float(acc[c] / Double(L)) }
+                }
+            }
+        }
+        initialised = B * C
     }
 }
 

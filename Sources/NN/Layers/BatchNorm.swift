@@ -35,10 +35,29 @@ public struct BatchNorm: Sendable, Equatable {
     /// In train mode also returns the updated running statistics (nil in eval mode).
     public func forward(_ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVariance: Tensor,
                         mode: BatchNormMode, fusedReLU: Bool = false, context: ComputeContext) -> BatchNormOutput {
+        require(gamma.count == channels && beta.count == channels,
+                "BatchNorm.forward: parameter sizes differ from \(channels)")
+        let s = statistics(x, runningMean: runningMean, runningVariance: runningVariance, mode: mode,
+                           fusedReLU: fusedReLU, context: context)
+        let rows = x.count / channels
+        let y = x.storage.withUnsafeBufferPointer { xb in
+            normalizeRows(SendablePointer(xb.baseAddress!), rows: rows, channels: channels,
+                          rowsPerGroup: rows / s.cache.groups, mean: s.cache.mean, inverseStd: s.cache.inverseStd,
+                          gamma: gamma.storage, beta: beta.storage, relu: fusedReLU, threads: context.threads)
+        }
+        return BatchNormOutput(y: Tensor(shape: x.shape, storage: y), cache: s.cache, runningMean: s.runningMean,
+                               runningVariance: s.runningVariance)
+    }
+
+    /// The statistics half of `forward`: the cache (x and the mean and 1/σ it normalises with) and, in train mode,
+    /// the new running statistics. y itself is left to the consumer: `forward`, or a layer that normalises x on
+    /// the fly (Model+Fusion.swift).
+    func statistics(_ x: Tensor, runningMean: Tensor, runningVariance: Tensor, mode: BatchNormMode, fusedReLU: Bool,
+                    context: ComputeContext) -> (cache: BatchNormCache, runningMean: Tensor?, runningVariance: Tensor?) {
         require((x.shape.count == 2 || x.shape.count == 4) && x.shape[x.shape.count - 1] == channels,
                 "BatchNorm.forward: input shape \(x.shape) does not match \(channels) channels (want B×C or B×H×W×C)")
-        require(gamma.count == channels && beta.count == channels && runningMean.count == channels
-                    && runningVariance.count == channels, "BatchNorm.forward: parameter sizes differ from \(channels)")
+        require(runningMean.count == channels && runningVariance.count == channels,
+                "BatchNorm.forward: parameter sizes differ from \(channels)")
         let B = x.shape[0], L = x.shape.count == 4 ? x.shape[1] * x.shape[2] : 1
         switch mode {
         case .train(let groups):
@@ -46,27 +65,17 @@ public struct BatchNorm: Sendable, Equatable {
                     "BatchNorm.forward: batch \(B) is not divisible into \(groups) split-BN groups")
             require((B / groups) * L > 1,
                     "BatchNorm.forward: each split-BN group needs more than one value per channel (batch \(B), groups \(groups))")
-            let r = batchNormTrainForward(x.storage, rows: B * L, channels: channels, groups: groups,
-                                          gamma: gamma.storage, beta: beta.storage, epsilon: epsilon,
-                                          relu: fusedReLU, threads: context.threads)
+            let r = batchNormTrainStatistics(x.storage, rows: B * L, channels: channels, groups: groups,
+                                             epsilon: epsilon, threads: context.threads)
             let running = updatedRunningStatistics(mean: r.mean, variance: r.variance, groups: groups,
                                                    count: (B / groups) * L, runningMean: runningMean,
                                                    runningVariance: runningVariance)
-            return BatchNormOutput(
-                y: Tensor(shape: x.shape, storage: r.y),
-                cache: BatchNormCache(input: x, mean: r.meanUsed, inverseStd: r.inverseStd, groups: groups,
-                                      train: true, fusedReLU: fusedReLU),
-                runningMean: running.mean, runningVariance: running.variance)
+            return (BatchNormCache(input: x, mean: r.meanUsed, inverseStd: r.inverseStd, groups: groups, train: true,
+                                   fusedReLU: fusedReLU), running.mean, running.variance)
         case .eval:
-            let r = batchNormEvalForward(x.storage, rows: B * L, channels: channels,
-                                         runningMean: runningMean.storage, runningVariance: runningVariance.storage,
-                                         gamma: gamma.storage, beta: beta.storage, epsilon: epsilon,
-                                         relu: fusedReLU, threads: context.threads)
-            return BatchNormOutput(
-                y: Tensor(shape: x.shape, storage: r.y),
-                cache: BatchNormCache(input: x, mean: runningMean.storage, inverseStd: r.inverseStd, groups: 1,
-                                      train: false, fusedReLU: fusedReLU),
-                runningMean: nil, runningVariance: nil)
+            return (BatchNormCache(input: x, mean: runningMean.storage,
+                                   inverseStd: evalInverseStd(runningVariance: runningVariance), groups: 1, train: false,
+                                   fusedReLU: fusedReLU), nil, nil)
         }
     }
 

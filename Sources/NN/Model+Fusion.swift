@@ -1,6 +1,10 @@
-// The model's use of the fused stem (Kernels/FusedStem.swift): conv1 → BN1 → ReLU → conv2 as one step whose
-// cache is the input images, so conv1's output (the largest activation) never sits in memory.
-// Deliberately not here: the arithmetic (Kernels/FusedStem.swift), the other stages (Model.swift).
+// The model's fused layers (on unless `Model.fusion` is off; tests compare both paths):
+// - the fused stem (Kernels/FusedStem.swift): conv1 → BN1 → ReLU → conv2 as one step whose cache is the padded
+//   input images, so conv1's output (the largest activation) never sits in memory;
+// - every later BN + ReLU applied by its consumer: the next convolution reads ReLU(BN(x)) through a normalising
+//   source (forward and backward), and the pool averages it directly, so the normalised tensors y are never
+//   written (the BN caches keep x, which the BN backward needs anyway). Same expressions: identical bits.
+// Deliberately not here: the arithmetic (Kernels/), the plain layer sequence (Model.swift).
 
 /// What backward needs from the fused stem: the zero-padded images and BN1's per-(group, channel) mean and 1/σ.
 struct FusedStemCache: Sendable {
@@ -14,10 +18,62 @@ struct FusedStemCache: Sendable {
 }
 
 extension Model {
+    /// conv(stage)'s output from ReLU(BN(x)) of the previous stage, normalised image by image as the convolution
+    /// reads it.
+    func normalizedConvolutionForward(stage: Int, input previous: BatchNormCache, context: ComputeContext) -> Tensor {
+        let x = previous.input, B = x.shape[0]
+        let g = convolutions[stage].geometry(height: x.shape[1], width: x.shape[2])
+        let y = withNormalizedSource(previous, gamma: parameters[3 * (stage - 1) + 1], beta: parameters[3 * (stage - 1) + 2]) { source in
+            convolutionForward(source: source, batch: B, geometry: g, weight: parameters[3 * stage].storage,
+                               threads: context.threads)
+        }
+        return Tensor(shape: [B, g.outputHeight, g.outputWidth, g.outputChannels], storage: y)
+    }
+
+    /// dX (the gradient of the previous BN's output) and dW of conv(stage) whose input was ReLU(BN(x)).
+    func normalizedConvolutionBackward(stage: Int, dY: Tensor, input previous: BatchNormCache, parameters p: [Tensor],
+                                       context: ComputeContext) -> (dX: Tensor, dWeight: Tensor) {
+        let x = previous.input, B = x.shape[0]
+        let g = convolutions[stage].geometry(height: x.shape[1], width: x.shape[2])
+        require(dY.shape == [B, g.outputHeight, g.outputWidth, g.outputChannels],
+                "Model.backward: dY shape \(dY.shape) does not match conv\(stage + 1)'s output")
+        let r = withNormalizedSource(previous, gamma: p[3 * (stage - 1) + 1], beta: p[3 * (stage - 1) + 2]) { source in
+            convolutionBackward(source: source, batch: B, geometry: g, weight: p[3 * stage].storage, dOutput: dY.storage,
+                                inputGradient: .stored, threads: context.threads)
+        }
+        return (Tensor(shape: x.shape, storage: r.dInput ?? []),
+                Tensor(shape: convolutions[stage].weightShape, storage: r.dWeight))
+    }
+
+    /// h = the spatial mean of ReLU(BN(x)) of the last stage, and the pool's cache.
+    func normalizedPoolForward(input previous: BatchNormCache, stage: Int, context: ComputeContext)
+        -> (y: Tensor, cache: GlobalAveragePoolCache) {
+        let x = previous.input, B = x.shape[0], L = x.shape[1] * x.shape[2], C = x.shape[3]
+        let h = NormalizationConstants.with(mean: previous.mean, inverseStd: previous.inverseStd,
+                                            gamma: parameters[3 * stage + 1].storage, beta: parameters[3 * stage + 2].storage,
+                                            imagesPerGroup: B / previous.groups, relu: previous.fusedReLU) { n in
+            normalizedGlobalAveragePool(x.storage, batch: B, spatial: L, channels: C, constants: n, threads: context.threads)
+        }
+        return (Tensor(shape: [B, C], storage: h), GlobalAveragePoolCache(inputShape: x.shape))
+    }
+
+    /// Runs `body` with a convolution source that reads ReLU(BN(x)) of a BN's cached input.
+    private func withNormalizedSource<R>(_ bn: BatchNormCache, gamma: Tensor, beta: Tensor,
+                                         _ body: (ConvolutionSource) -> R) -> R {
+        let x = bn.input, B = x.shape[0]
+        return x.storage.withUnsafeBufferPointer { xb in
+            NormalizationConstants.with(mean: bn.mean, inverseStd: bn.inverseStd, gamma: gamma.storage, beta: beta.storage,
+                                        imagesPerGroup: B / bn.groups, relu: bn.fusedReLU) { n in
+                body(normalizedSource(SendablePointer(xb.baseAddress!), rows: x.shape[1] * x.shape[2],
+                                      channels: x.shape[3], constants: n))
+            }
+        }
+    }
+
     /// Whether stage 1 and stage 2's convolution run fused on inputs of this size: the switch is on, there are
     /// at least two stages, and conv1 is thin enough for the direct kernel (k·k·C ≤ 32: grey or RGB images).
     func fusesStem(height: Int, width: Int) -> Bool {
-        stemFusion && convolutions.count >= 2
+        fusion && convolutions.count >= 2
             && convolutions[0].geometry(height: height, width: width).columnCount <= ConvolutionGeometry.directColumnLimit
     }
 
@@ -113,20 +169,8 @@ extension Model {
 
     /// Runs `body` with BN1's constants (γ, β default to the current parameters), valid for the call.
     private func withNormalization<R>(mean: [Float], inverseStd: [Float], imagesPerGroup: Int, gamma: [Float]? = nil,
-                                      beta: [Float]? = nil, _ body: (FusedStemNormalization) -> R) -> R {
-        let gamma = gamma ?? parameters[1].storage, beta = beta ?? parameters[2].storage
-        return mean.withUnsafeBufferPointer { mb in
-            inverseStd.withUnsafeBufferPointer { ib in
-                gamma.withUnsafeBufferPointer { gb in
-                    beta.withUnsafeBufferPointer { bb in
-                        body(FusedStemNormalization(mean: SendablePointer(mb.baseAddress!),
-                                                    inverseStd: SendablePointer(ib.baseAddress!),
-                                                    gamma: SendablePointer(gb.baseAddress!),
-                                                    beta: SendablePointer(bb.baseAddress!),
-                                                    imagesPerGroup: imagesPerGroup))
-                    }
-                }
-            }
-        }
+                                      beta: [Float]? = nil, _ body: (NormalizationConstants) -> R) -> R {
+        NormalizationConstants.with(mean: mean, inverseStd: inverseStd, gamma: gamma ?? parameters[1].storage,
+                                    beta: beta ?? parameters[2].storage, imagesPerGroup: imagesPerGroup, relu: true, body)
     }
 }
