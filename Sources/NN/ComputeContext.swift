@@ -12,6 +12,10 @@ public struct ComputeContext: Sendable, Equatable {
     /// Number of parts a batch is split into for the convolutions (fixed, independent of `threads`).
     public static let batchParts = 8
 
+    /// The parts a batch of B images is split into (`batchParts`, fewer for a smaller batch); the convolutions and
+    /// the fused stem's per-part accumulators agree on it through this one function.
+    @inlinable public static func parts(batch B: Int) -> Int { min(batchParts, B) }
+
     /// The number of active cores of this machine.
     public static var availableCores: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
@@ -20,6 +24,6 @@ public struct ComputeContext: Sendable, Equatable {
     public init(threads: Int = ComputeContext.availableCores) {
         self.threads = max(1, threads)
         configureBLASSingleThreaded()
-        tuneAllocatorOnce()
+        configureAllocator()
     }
 }

@@ -129,7 +129,7 @@ extension Model {
         require(dY.shape == [B, g2.outputHeight, g2.outputWidth, g2.outputChannels],
                 "Model.backward: dY shape \(dY.shape) does not match the stem's output")
         let wt = transposedWeightColumns(permuteWeightToColumns(p[0].storage, g1), g1)
-        let parts = min(ComputeContext.batchParts, B), G = cache.groups
+        let parts = ComputeContext.parts(batch: B), G = cache.groups
         let width = fusedStemAccumulatorWidth(g1)
         let accumulators = UnsafeMutablePointer<Double>.allocate(capacity: parts * G * width)
         defer { accumulators.deallocate() }

@@ -2,7 +2,9 @@
 // normalised), with parameters and BN buffers in flat arrays in a fixed order, so SGD, the EMA key-encoder
 // update, checkpoints and gradient norms can walk them without knowing the layers.
 // Images enter as B×C×H×W (the data loaders' layout) and are made channels-last once; every layer works on
-// B×H×W×C inside (see Kernels/Convolution.swift for why).
+// B×H×W×C inside (see Kernels/Convolution.swift for why). By default the fused kernels run (Model+Fusion.swift:
+// conv1 recomputed per image instead of stored, each BN + ReLU applied by its consumer); `fusion = false` runs
+// the plain layer sequence, which the tests use as the reference.
 // Deliberately not here: L2 normalisation and losses (Losses.swift, Contrastive), optimisers (Optimizer.swift).
 //
 // Parameter order: for stage i = 1...4: conv{i}.weight, bn{i}.gamma, bn{i}.beta; then the head:
@@ -22,7 +24,8 @@ public struct ModelOutput: Sendable {
 
 /// Per-layer caches of one forward pass.
 public struct ModelCache: Sendable {
-    /// Per stage; nil for the stages the fused stem covers (conv1, BN1 and conv2).
+    /// Per stage; nil where the fused path keeps no such cache: the stem's conv1, BN1 and conv2, and (with
+    /// fusion on) every convolution whose input is the previous BN applied on the fly (its BN cache holds that input).
     let convolutions: [Conv2dCache?]
     let norms: [BatchNormCache?]
     let stem: FusedStemCache?

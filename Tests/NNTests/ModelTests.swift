@@ -166,35 +166,67 @@ func trainedBytes(threads: Int, steps: Int = 3) -> [Float] {
     #expect(last < 0.5 * first, "loss went from \(first) to \(last)")
 }
 
+/// A case of the fused-versus-plain comparison.
+struct FusionCase: Sendable, CustomTestStringConvertible {
+    var channels: Int, size: Int, batch: Int, groups: Int, eval = false
+    var widths: [Int]? = nil
+    var testDescription: String {
+        "\(channels)×\(size)×\(size) B \(batch) G \(groups)\(eval ? " eval" : "")\(widths.map { " widths \($0)" } ?? "")"
+    }
+    /// Forward bits equal the plain layers' (stem blocks align with the plain BN blocks, or no stem at all).
+    var exact: Bool {
+        let stem = channels * 9 <= ConvolutionGeometry.directColumnLimit
+        let parts = max(1, min(batch / groups * size * size, ComputeContext.batchParts / groups))   // as normalizationParts
+        return !stem || (size * size % 16 == 0 && (batch / groups) % parts == 0)
+    }
+}
+
+let fusionCases: [FusionCase] = [
+    FusionCase(channels: 1, size: 16, batch: 16, groups: 4),
+    FusionCase(channels: 1, size: 16, batch: 16, groups: 1),
+    FusionCase(channels: 3, size: 16, batch: 16, groups: 2),
+    FusionCase(channels: 1, size: 16, batch: 16, groups: 1, eval: true),
+    FusionCase(channels: 1, size: 14, batch: 12, groups: 4),          // rows per image not a multiple of 16
+    FusionCase(channels: 1, size: 12, batch: 10, groups: 1),          // BN parts start inside images
+    FusionCase(channels: 1, size: 8, batch: 20, groups: 10),          // more groups than parts
+    FusionCase(channels: 2, size: 7, batch: 9, groups: 3, widths: [17, 19, 33, 40]),   // channels off 16, L < 16
+    FusionCase(channels: 4, size: 14, batch: 12, groups: 2),          // conv1 too wide for the stem: BN fusion only
+    FusionCase(channels: 4, size: 14, batch: 12, groups: 1, eval: true),
+]
+
 /// The fused layers (the stem: conv1 → BN1 → ReLU → conv2 recomputing conv1 per image; later BNs applied by their
 /// consumers) against the plain layers, in train mode (split BN and plain BN) and eval mode, for grey and RGB inputs,
-/// and with 4 input channels (conv1 too wide for the stem: only the BN fusion). Forward and running statistics
-/// agree bit for bit when conv1's output rows per image are a multiple of 16 and the BN parts start on images
-/// (16×16 here; 28×28 in practice), else within Float rounding (the stem's Float blocks restart at each image);
-/// gradients within rounding.
-@Test(arguments: [(1, 4, false, 16), (1, 1, false, 16), (3, 2, false, 16), (1, 1, true, 16), (1, 4, false, 14),
-                  (4, 2, false, 14), (4, 1, true, 14)])
-func fusedLayersMatchThePlainLayers(channels: Int, groups: Int, eval: Bool, size: Int) {
+/// odd batches and group counts, channel counts off 16, and a conv1 too wide for the stem (BN fusion only). Forward
+/// and running statistics agree bit for bit when the stem's Float blocks align with the plain BN's (`exact`), else
+/// within Float rounding; gradients within rounding. The fused path gives the same bits for 1, 2 and 3 threads.
+@Test(arguments: fusionCases)
+func fusedLayersMatchThePlainLayers(_ t: FusionCase) {
     var gen = SeededGenerator(seed: 31)
-    let spec = ModelSpec(encoder: .convnetXS, head: .mlp, inputChannels: channels, inputHeight: size, inputWidth: size,
-                         projectionDim: 8)
+    var spec = ModelSpec(encoder: .convnetXS, head: .mlp, inputChannels: t.channels, inputHeight: t.size,
+                         inputWidth: t.size, projectionDim: 8)
+    spec.widthsOverride = t.widths
     var fused = Model(spec: spec, generator: &gen)
-    for i in fused.buffers.indices {   // running statistics away from 0/1 so eval mode tests something
-        fused.buffers[i].storage = fused.buffers[i].storage.map { _ in Float(0.5 + gen.nextDouble()) }
+    // Running statistics that make eval mode meaningful: small means, variances around 1.
+    for i in fused.buffers.indices {
+        fused.buffers[i].storage = fused.buffers[i].storage.map { _ in
+            i % 2 == 0 ? Float(0.1 * gen.normal()) : Float(0.5 + gen.nextDouble())
+        }
     }
     var plain = fused
     plain.fusion = false
-    let stem = channels * 9 <= ConvolutionGeometry.directColumnLimit
-    #expect(fused.fusesStem(height: size, width: size) == stem && !plain.fusesStem(height: size, width: size))
-    let B = size == 16 ? 16 : 12, exact = size == 16 || !stem
-    let x = Tensor(shape: [B, channels, size, size],
-                   storage: (0..<(B * channels * size * size)).map { _ in Float(gen.normal()) })
+    let stem = t.channels * 9 <= ConvolutionGeometry.directColumnLimit
+    #expect(fused.fusesStem(height: t.size, width: t.size) == stem && !plain.fusesStem(height: t.size, width: t.size))
+    let B = t.batch
+    let x = Tensor(shape: [B, t.channels, t.size, t.size],
+                   storage: (0..<(B * t.channels * t.size * t.size)).map { _ in Float(gen.normal()) })
     let r = Tensor(shape: [B, 8], storage: (0..<(B * 8)).map { _ in Float(gen.normal()) })
-    let mode: BatchNormMode = eval ? .eval : .train(groups: groups)
+    let mode: BatchNormMode = t.eval ? .eval : .train(groups: t.groups)
     let context = ComputeContext(threads: 2)
+    let before = fused
     let a = fused.forward(x, mode: mode, context: context)
     let b = plain.forward(x, mode: mode, context: context)
     #expect((a.cache.stem != nil) == stem && b.cache.stem == nil)
+    #expect(a.features.storage.filter { $0 != 0 }.count > a.features.count / 4, "most features are nonzero")
     func worstRelative(_ u: [Float], _ v: [Float]) -> Double {
         let scale = v.map { abs(Double($0)) }.max() ?? 0
         return (zip(u, v).map { abs(Double($0) - Double($1)) }.max() ?? 0) / max(scale, 1e-12)
@@ -202,7 +234,7 @@ func fusedLayersMatchThePlainLayers(channels: Int, groups: Int, eval: Bool, size
     let outputs = [("projection", a.projection.storage, b.projection.storage), ("features", a.features.storage, b.features.storage)]
         + zip(fused.bufferNames, zip(fused.buffers, plain.buffers)).map { ($0, $1.0.storage, $1.1.storage) }
     for (name, u, v) in outputs {
-        if exact {
+        if t.exact {
             #expect(u.map(\.bitPattern) == v.map(\.bitPattern), "\(name): fused forward differs in bits")
         } else {
             let worst = worstRelative(u, v)
@@ -212,7 +244,18 @@ func fusedLayersMatchThePlainLayers(channels: Int, groups: Int, eval: Bool, size
     let ga = fused.backward(dProjection: r, cache: a.cache, context: context)
     let gb = plain.backward(dProjection: r, cache: b.cache, context: context)
     for (i, name) in fused.parameterNames.enumerated() {
+        #expect(ga[i].storage.contains { $0 != 0 }, "\(name): gradient is not all zero")
         let worst = worstRelative(ga[i].storage, gb[i].storage)
         #expect(worst <= 1e-4, "\(name): fused gradient differs by \(worst) (relative)")
+    }
+    // Thread counts never change the fused path's bytes.
+    for threads in [1, 3] {
+        var other = before
+        let c = ComputeContext(threads: threads)
+        let o = other.forward(x, mode: mode, context: c)
+        let go = other.backward(dProjection: r, cache: o.cache, context: c)
+        #expect(o.projection.storage.map(\.bitPattern) == a.projection.storage.map(\.bitPattern), "\(threads) threads: projection")
+        #expect(other.buffers == fused.buffers, "\(threads) threads: running statistics")
+        #expect(zip(go, ga).allSatisfy { $0.storage.map(\.bitPattern) == $1.storage.map(\.bitPattern) }, "\(threads) threads: gradients")
     }
 }

@@ -18,10 +18,6 @@ public func configureAllocator() {
     _ = allocatorTuned
 }
 
-func tuneAllocatorOnce() {
-    _ = allocatorTuned
-}
-
 private let allocatorTuned: Bool = {
     #if canImport(Glibc)
     // mallopt is declared in <malloc.h>, which the Glibc module does not export: look it up by name.

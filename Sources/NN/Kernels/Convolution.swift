@@ -1,5 +1,7 @@
 // Convolution kernels on channels-last images (B×H×W×C): im2col / col2im and the batched im2col + sgemm
-// forward and backward passes.
+// forward and backward passes. The input images come from a `ConvolutionSource` (a stored batch, or images
+// produced on the fly: the fused stem's conv1 → BN → ReLU, a BN + ReLU applied as read; FusedStem.swift,
+// Normalization.swift), and the input gradient can go to a sink image by image instead of a stored tensor.
 //
 // Why channels-last: a row of the column matrix (one output pixel) is, for each kernel row ki, ONE contiguous
 // run of k·C input floats whatever the stride, so im2col and col2im are memcpy/add of long runs; and the GEMM
@@ -174,8 +176,9 @@ func permuteColumnsToWeight(_ wk: [Float], _ g: ConvolutionGeometry) -> [Float] 
 // MARK: - Where the input comes from and where its gradient goes
 
 /// Where a convolution reads its input images. `stored` points into a batch tensor; a producing source writes
-/// image `index` into per-part scratch of `scratchCount` floats and returns it (the fused stem, FusedStem.swift,
-/// recomputes conv1 → BN → ReLU per image instead of keeping that activation in memory).
+/// image `index` into per-part scratch of `scratchCount` floats and returns it (`fusedStemSource` recomputes
+/// conv1 → BN → ReLU per image; `normalizedSource` applies a BN + ReLU to a stored pre-BN image), so that
+/// activation is never kept in memory.
 struct ConvolutionSource: Sendable {
     let scratchCount: Int
     let image: @Sendable (_ index: Int, _ scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>
@@ -213,7 +216,7 @@ func convolutionForward(input x: [Float], batch B: Int, geometry g: ConvolutionG
 func convolutionForward(source: ConvolutionSource, batch B: Int, geometry g: ConvolutionGeometry,
                         weight w: [Float], threads: Int,
                         directLimit: Int = ConvolutionGeometry.directColumnLimit) -> [Float] {
-    let parts = min(ComputeContext.batchParts, B)
+    let parts = ComputeContext.parts(batch: B)
     let K = g.columnCount, L = g.outputPixels, O = g.outputChannels
     let wk = permuteWeightToColumns(w, g)
     if K <= directLimit {
@@ -260,7 +263,7 @@ func convolutionBackward(input x: [Float], batch B: Int, geometry g: Convolution
 func convolutionBackward(source: ConvolutionSource, batch B: Int, geometry g: ConvolutionGeometry, weight w: [Float],
                          dOutput dy: [Float], inputGradient: ConvolutionInputGradient, threads: Int,
                          directLimit: Int = ConvolutionGeometry.directColumnLimit) -> (dInput: [Float]?, dWeight: [Float]) {
-    let parts = min(ComputeContext.batchParts, B)
+    let parts = ComputeContext.parts(batch: B)
     let K = g.columnCount, L = g.outputPixels, O = g.outputChannels
     let wk = permuteWeightToColumns(w, g)
     let direct = K <= directLimit
@@ -343,7 +346,7 @@ func convolutionBackward(source: ConvolutionSource, batch B: Int, geometry g: Co
 /// SIMD16 over the outputs and 4 rows at a time (independent FMA chains). Summation order is fixed: k ascending.
 func directConvolutionForward(source: ConvolutionSource, batch B: Int, geometry g: ConvolutionGeometry,
                               weightColumns wk: [Float], threads: Int) -> [Float] {
-    let parts = min(ComputeContext.batchParts, B)
+    let parts = ComputeContext.parts(batch: B)
     let K = g.columnCount, L = g.outputPixels
     let wt = transposedWeightColumns(wk, g)
     return [Float](unsafeUninitializedCapacity: B * g.outputSize) { yBuf, initialised in
@@ -453,11 +456,19 @@ func directProductTail(_ row: UnsafePointer<Float>, _ element: (UnsafePointer<Fl
 /// 4 interleaved partial sums (rows r mod 4); block sums are added to a K×O accumulator in block order.
 func directWeightGradient(column col: UnsafePointer<Float>, dOutput dy: UnsafePointer<Float>, rows N: Int,
                           columns K: Int, outputs O: Int, accumulate: Bool, into dW: UnsafeMutablePointer<Float>) {
+    let acc = UnsafeMutablePointer<Float>.allocate(capacity: K * O)
+    defer { acc.deallocate() }
+    directWeightGradient(column: col, dOutput: dy, rows: N, columns: K, outputs: O, accumulate: accumulate, into: dW,
+                         scratch: acc)
+}
+
+/// `directWeightGradient` with the caller's scratch of K·O floats (no allocation per call).
+func directWeightGradient(column col: UnsafePointer<Float>, dOutput dy: UnsafePointer<Float>, rows N: Int,
+                          columns K: Int, outputs O: Int, accumulate: Bool, into dW: UnsafeMutablePointer<Float>,
+                          scratch acc: UnsafeMutablePointer<Float>) {
     let rowBlock = 64
     let d = UnsafeRawPointer(dy), o16 = O / 16 * 16
-    let acc = UnsafeMutablePointer<Float>.allocate(capacity: K * O)    // K×O
-    defer { acc.deallocate() }
-    acc.initialize(repeating: 0, count: K * O)
+    acc.initialize(repeating: 0, count: K * O)    // K×O
     let a = UnsafeMutableRawPointer(acc)
     var start = 0
     while start < N {

@@ -7,17 +7,19 @@
 // over. Here conv1 is recomputed per image, in cache, from the 0.8 MB of input images wherever its output is
 // needed: BN1's statistics, conv2's forward input, conv2's backward input and BN1's backward.
 //
-// Forward: (1) BN1's shifted sums with conv1 recomputed per image, in exactly the row order, parts and Float
-// blocks of `batchNormTrainStatistics` (bit-identical statistics); (2) conv2 reads its images from a source that
-// recomputes conv1 → BN1 → ReLU per image with the same expressions (bit-identical y1, so bit-identical conv2).
+// Forward: (1) BN1's shifted sums with conv1 recomputed per image, in the row order and parts of
+// `batchNormTrainStatistics`, with Float blocks of 16 rows that restart at each image (the same blocks, so
+// bit-identical statistics, when the rows per image are a multiple of 16 and the parts start on images, as for
+// 28×28 with B divisible by 8; otherwise equal within Float rounding); (2) conv2 reads its images from a source
+// that recomputes conv1 → BN1 → ReLU per image with the same expressions (identical y1 for identical statistics).
 // Backward: conv2's backward hands each image's dY1 to a sink that recomputes conv1 and accumulates per
 // (part, group) Σg and Σg·x̂ (BN1's two sums) and three pieces of conv1's weight gradient. dx1 = s·(g − ḡ − x̂·ḡx̂)
 // (s = γ·inv, ḡ = mean g, ḡx̂ = mean g·x̂ per group and channel) is affine in per-group constants known only when
 // the whole group is done, so dx1 itself is never formed:
 //     dW1[o, k] = Σ_groups s[o]·(Σ col[k]·g[o] − ḡ[o]·Σ col[k] − ḡx̂[o]·Σ col[k]·x̂[o])     (sums over the rows)
 // Part sums are added in part order: no byte depends on the thread count. The unfused layers stay the reference:
-// the tests compare both paths (forward bit for bit, backward within Float rounding).
-// Deliberately not here: the layer plumbing (Model+FusedStem.swift), other stages (their tensors are 2–8× smaller).
+// the tests compare both paths (forward bit for bit under the condition above, backward within Float rounding).
+// Deliberately not here: the layer plumbing (Model+Fusion.swift), the later stages' BN fusion (Normalization.swift).
 //
 // Legend: B = batch, G = split-BN groups, L = conv1's output pixels (P·Q), O = conv1's output channels,
 // K = conv1's columns (k·k·C), col = conv1's im2col rows (L×K), x1 = conv1's output (L×O), x̂ = normalised x1,
@@ -42,7 +44,7 @@ func paddedColumnOffsets(_ g: ConvolutionGeometry) -> [Int] {
 /// conv1 then reads its column matrix straight from them (no im2col: for a thin layer im2col is mostly per-run
 /// overhead, and the matrix is 9× the image).
 func fusedStemPaddedImages(_ x: [Float], batch B: Int, geometry g: ConvolutionGeometry, threads: Int) -> [Float] {
-    let parts = min(ComputeContext.batchParts, B), size = paddedImageCount(g)
+    let parts = ComputeContext.parts(batch: B), size = paddedImageCount(g)
     let H = g.inputHeight, W = g.inputWidth, C = g.inputChannels, pad = g.padding
     let rowLength = (W + 2 * pad) * C
     return [Float](unsafeUninitializedCapacity: B * size) { buffer, initialised in
@@ -163,10 +165,10 @@ func fusedStemSink(_ input: FusedStemInput, normalization n: NormalizationConsta
                    accumulators: SendablePointer<Double>) -> ConvolutionInputGradient {
     let g = input.geometry, L = g.outputPixels, O = g.outputChannels, K = g.columnCount
     let width = fusedStemAccumulatorWidth(g)
-    return .sink(scratchCount: L * K + L * O + O * K) { part, image, dy, scratch in
-        let col = scratch, x1 = col + L * K, product = x1 + L * O
+    return .sink(scratchCount: L * K + L * O + 2 * O * K) { part, image, dy, scratch in
+        let col = scratch, x1 = col + L * K, product = x1 + L * O, kernelScratch = product + O * K
         input.columns(image: image, into: col)
-        input.convolution(image: image, into: x1)
+        directProduct(col, rows: L, columns: K, weightTransposed: input.weightTransposed.base, outputs: O, into: x1)
         let group = image / n.imagesPerGroup
         let acc = accumulators.base + (part * G + group) * width
         let mu = n.mean.base + group * O, inv = n.inverseStd.base + group * O
@@ -185,14 +187,16 @@ func fusedStemSink(_ input: FusedStemInput, normalization n: NormalizationConsta
             dr[0] = masked; xr[0] = h
             return (masked, masked * h)
         })
-        // Σ col·g and Σ col·x̂ (O×K each) and Σ col (K): Float over the image, then Double.
-        directWeightGradient(column: col, dOutput: dy, rows: L, columns: K, outputs: O, accumulate: false, into: product)
+        // Σ col·g and Σ col·x̂ (O×K each): Float over the image, then Double; Σ col (K) in Double, since
+        // ḡ·Σcol can nearly cancel Σcol·g.
+        directWeightGradient(column: col, dOutput: dy, rows: L, columns: K, outputs: O, accumulate: false, into: product,
+                             scratch: kernelScratch)
         for i in 0..<(O * K) { acc[2 * O + i] += Double(product[i]) }
-        directWeightGradient(column: col, dOutput: x1, rows: L, columns: K, outputs: O, accumulate: false, into: product)
+        directWeightGradient(column: col, dOutput: x1, rows: L, columns: K, outputs: O, accumulate: false, into: product,
+                             scratch: kernelScratch)
         for i in 0..<(O * K) { acc[2 * O + O * K + i] += Double(product[i]) }
-        for k in 0..<K { product[k] = 0 }
-        for r in 0..<L { for k in 0..<K { product[k] += col[r * K + k] } }
-        for k in 0..<K { acc[2 * O + 2 * O * K + k] += Double(product[k]) }
+        let colSums = acc + 2 * O + 2 * O * K
+        for r in 0..<L { for k in 0..<K { colSums[k] += Double(col[r * K + k]) } }
     }
 }
 

@@ -4,9 +4,11 @@
 //
 // Determinism: each split-BN group's rows are cut into a fixed number of parts (independent of threads); every
 // part sums its rows in Double in row order; the part sums are added in part order.
-// Memory traffic is what costs here, so forward reads x twice (statistics, then normalise) and writes only y;
-// the cache is x itself (the convolution's output, which exists anyway), and backward recomputes x̂ and the
-// ReLU mask with the same expressions as forward (`batchNormNormalize`, `batchNormAffine`): identical bits.
+// Memory traffic is what costs here. Statistics are one pass over x; y is `normalizeRows` (one read of x, one
+// write) or, in the model's fused path, never written at all: the consumer normalises image by image as it reads
+// (`normalizedSource` for the next convolution, `normalizedGlobalAveragePool`; Model+Fusion.swift). The cache is
+// x itself (the convolution's output, which exists anyway), and backward recomputes x̂ and the ReLU mask with the
+// same expressions as forward (`batchNormNormalize`, `batchNormAffine`): identical bits.
 // Deliberately not here: the running-statistics update (BatchNorm.swift does it from the returned batch stats).
 //
 // Legend: R = rows (B·L), C = channels, L = positions per sample (H·W; 1 for 1-d), G = groups (split-BN),
