@@ -13,8 +13,10 @@ import SeededRandom
 
 /// Medians of one training iteration and of its recording parts, in milliseconds.
 public struct TrainingStepBenchmark: Sendable {
-    /// Learner step + score summary + store transaction.
+    /// Learner step + score summary + store transaction (median over the timed iterations).
     public var millisecondsPerIteration: Double
+    /// The fastest timed iteration: on a shared host, what the step costs when nothing else competes.
+    public var minimumMilliseconds: Double
     /// The learner step alone.
     public var stepMilliseconds: Double
     /// Histogram filling and statistics of every recorded stream.
@@ -86,7 +88,8 @@ public func benchmarkTrainingStep(transform: FeatureTransformOptions = .off, bat
         let sorted = values.sorted()
         return sorted.isEmpty ? .nan : sorted[sorted.count / 2]
     }
-    return TrainingStepBenchmark(millisecondsPerIteration: median(totals), stepMilliseconds: median(steps),
+    return TrainingStepBenchmark(millisecondsPerIteration: median(totals), minimumMilliseconds: totals.min() ?? .nan,
+                                 stepMilliseconds: median(steps),
                                  recordMilliseconds: median(records), databaseMilliseconds: median(databases),
                                  cpuMillisecondsPerIteration: median(cpu))
 }
