@@ -34,10 +34,13 @@ let package = Package(
         // SeededRandom: the one seeded generator (xoshiro256**, streams, normal/Beta/permutations), shared by
         // NN (init, FT lambdas) and Data (augmentations), which must not import each other.
         .target(name: "SeededRandom", swiftSettings: fast),
-        .target(name: "NN", dependencies: ["COpenBLAS", "SeededRandom"], swiftSettings: fast),
-        .target(name: "Data", dependencies: ["CZlib", "CPNG", "SeededRandom"], swiftSettings: fast),
-        .target(name: "Contrastive", dependencies: ["NN"], swiftSettings: fast),
-        .target(name: "Recording", dependencies: [.product(name: "GRDB", package: "GRDB.swift"),
+        // Parallel: parallelFor / partRange and the Sendable pointer wrappers, shared by the modules that split
+        // work over the cores.
+        .target(name: "Parallel", swiftSettings: fast),
+        .target(name: "NN", dependencies: ["COpenBLAS", "SeededRandom", "Parallel"], swiftSettings: fast),
+        .target(name: "Data", dependencies: ["CZlib", "CPNG", "SeededRandom", "Parallel"], swiftSettings: fast),
+        .target(name: "Contrastive", dependencies: ["NN", "Parallel"], swiftSettings: fast),
+        .target(name: "Recording", dependencies: ["Parallel", .product(name: "GRDB", package: "GRDB.swift"),
                                                  .product(name: "GRDBSQLite", package: "GRDB.swift")], swiftSettings: fast),
         .target(name: "Analysis", dependencies: ["Recording"], swiftSettings: checked),
         .target(name: "Plotting", dependencies: ["CCairo"], swiftSettings: checked),

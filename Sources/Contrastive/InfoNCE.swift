@@ -16,6 +16,7 @@
 // Deliberately not here: gradients into the queue (it is a constant) or into z_k (detached), normalisation of
 // the encoder output (done by the caller with NN's l2Normalize).
 import NN
+import Parallel
 import SeededRandom
 
 /// Loss, accuracy, gradient and scores of one InfoNCE step.

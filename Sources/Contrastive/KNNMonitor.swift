@@ -9,6 +9,7 @@
 // Deliberately not here: feature extraction (the learner's `features(images:)`), any training.
 import Dispatch
 import NN
+import Parallel
 #if canImport(Glibc)
 import Glibc
 #endif

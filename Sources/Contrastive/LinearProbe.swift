@@ -12,6 +12,7 @@
 // not depend on the thread count.
 // Deliberately not here: fine-tuning the encoder, augmentation, early stopping on the test set.
 import NN
+import Parallel
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -5,6 +5,7 @@
 // Also here: the class-balanced seeded subset behind `?limit=N`.
 // Deliberately not here: file formats (IDX.swift, CIFAR.swift, ImageFolder.swift), augmentation, batching.
 import Foundation
+import Parallel
 import SeededRandom
 
 /// Which part of a dataset: the images a learner trains on, or the held-out images it is evaluated on.
@@ -186,13 +187,13 @@ func channelStatistics(_ pixels: [Float], channels: Int, plane: Int) -> (mean: [
             partial.withUnsafeMutableBufferPointer { sums in
                 guard let sourceBase = source.baseAddress, let sumsBase = sums.baseAddress else { return }
                 let source = SendablePointer(sourceBase)
-                let sums = SendableMutablePointer(sumsBase)
+                let sums = SendablePointer(sumsBase)
                 DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                     let first = chunk * count / chunks, last = (chunk + 1) * count / chunks
                     for image in first..<last {
                         for channel in 0..<channels {
-                            sums.pointer[chunk * channels + channel] +=
-                                body(source.pointer + image * imageSize + channel * plane, channel)
+                            sums.base[chunk * channels + channel] +=
+                                body(source.base + image * imageSize + channel * plane, channel)
                         }
                     }
                 }
@@ -239,16 +240,4 @@ private func sumOfSquaredDeviations(_ x: UnsafePointer<Float>, _ n: Int, _ mean:
     var total = lanes.sum()
     while i < n { let d = Double(x[i]) - mean; total += d * d; i += 1 }
     return total
-}
-
-/// A read-only pointer that may cross into `concurrentPerform` closures (callers keep it alive).
-struct SendablePointer<T>: @unchecked Sendable {
-    let pointer: UnsafePointer<T>
-    init(_ pointer: UnsafePointer<T>) { self.pointer = pointer }
-}
-
-/// A mutable pointer that may cross into `concurrentPerform` closures; writes must be disjoint per iteration.
-struct SendableMutablePointer<T>: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<T>
-    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
 }

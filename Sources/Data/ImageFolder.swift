@@ -9,6 +9,7 @@
 // Hidden files and nested folders inside class folders are skipped; any other non-PNG file is an error.
 // Deliberately not here: formats other than PNG, recursive class trees, per-image sizes.
 import Foundation
+import Parallel
 import SeededRandom
 
 /// One split of a folder dataset.
@@ -125,7 +126,7 @@ private func decodeImages(_ paths: [String], channels: Int, height: Int, width: 
     let chunks = min(paths.count, 64)
     pixels.withUnsafeMutableBufferPointer { buffer in
         guard let base = buffer.baseAddress else { return }
-        let output = SendableMutablePointer(base)
+        let output = SendablePointer(base)
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
             for index in (chunk * paths.count / chunks) ..< ((chunk + 1) * paths.count / chunks) {
                 do {
@@ -140,7 +141,7 @@ private func decodeImages(_ paths: [String], channels: Int, height: Int, width: 
                         ? resizeCentreSquare(planar, channels: channels, height: decoded.height,
                                              width: decoded.width, size: height)
                         : planar
-                    let destination = output.pointer + index * imageSize
+                    let destination = output.base + index * imageSize
                     for i in 0..<imageSize { destination[i] = image[i] }
                 } catch {
                     errors.set(index, error)

@@ -8,6 +8,7 @@
 // draws only from its own stream of (seed, split, i), so any image can be regenerated alone.
 // Deliberately not here: realism, rotation-invariant classes (flips never turn one class into another).
 import Foundation
+import Parallel
 import SeededRandom
 
 /// The synthetic dataset's class names, by label.
@@ -28,13 +29,13 @@ func makeSyntheticSplit(count: Int, size: Int, channels: Int, split: Split, seed
     var pixels = [Float](repeating: 0, count: images * imageSize)
     pixels.withUnsafeMutableBufferPointer { buffer in
         guard let pointer = buffer.baseAddress else { return }
-        let output = SendableMutablePointer(pointer)
+        let output = SendablePointer(pointer)
         let chunks = min(images, 16)
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
             for index in (chunk * images / chunks) ..< ((chunk + 1) * images / chunks) {
                 var generator = base.stream(UInt64(index))
                 drawSyntheticImage(class: index % syntheticClassNames.count, size: size, channels: channels,
-                                   generator: &generator, into: output.pointer + index * imageSize)
+                                   generator: &generator, into: output.base + index * imageSize)
             }
         }
     }

@@ -8,6 +8,7 @@
 // The last incomplete batch of an epoch is dropped, as in MoCo.
 // Deliberately not here: the augmentation maths (Augmentation*.swift), evaluation batches (EvaluationLoader.swift).
 import Foundation
+import Parallel
 import SeededRandom
 
 /// A batch of B images as two augmented views, with their labels and dataset indices.
@@ -106,16 +107,16 @@ public struct TwoViewLoader: Sendable {
                     guard let imageBase = images.baseAddress, let firstBase = first.baseAddress,
                           let secondBase = second.baseAddress else { return }
                     let source = SendablePointer(imageBase)
-                    let outputs = (SendableMutablePointer(firstBase), SendableMutablePointer(secondBase))
+                    let outputs = (SendablePointer(firstBase), SendablePointer(secondBase))
                     let work: @Sendable (Int) -> Void = { worker in
                         let workspace = AugmentationWorkspace(channels: C, height: H, width: W)
                         for slot in (worker * B / workers) ..< ((worker + 1) * B / workers) {
                             let imageStream = epochStream.stream(UInt64(firstPosition + slot))
-                            let image = source.pointer + indices[slot] * imageSize
+                            let image = source.base + indices[slot] * imageSize
                             for view in 0..<2 {
                                 var generator = imageStream.stream(UInt64(view))
                                 let parameters = config.draw(channels: C, height: H, width: W, generator: &generator)
-                                let output = (view == 0 ? outputs.0 : outputs.1).pointer + slot * imageSize
+                                let output = (view == 0 ? outputs.0 : outputs.1).base + slot * imageSize
                                 workspace.augment(image, into: output, parameters: parameters,
                                                   mean: shift, inverseStd: scale)
                             }

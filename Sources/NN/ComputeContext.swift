@@ -1,4 +1,4 @@
-// ComputeContext: how many threads the engine may use. Results never depend on it (see Kernels/Parallel.swift).
+// ComputeContext: how many threads the engine may use. Results never depend on it (see the Parallel module).
 // Deliberately not here: thread pools or scratch caches shared between calls (a context is a plain value).
 import Foundation
 

@@ -5,6 +5,7 @@
 //   source (forward and backward), and the pool averages it directly, so the normalised tensors y are never
 //   written (the BN caches keep x, which the BN backward needs anyway). Same expressions: identical bits.
 // Deliberately not here: the arithmetic (Kernels/), the plain layer sequence (Model.swift).
+import Parallel
 
 /// What backward needs from the fused stem: the zero-padded images and BN1's per-(group, channel) mean and 1/σ.
 struct FusedStemCache: Sendable {

@@ -9,15 +9,11 @@
 // plain twin the kernel is tested against) and any allocation-free workspace (a fill allocates one small
 // scratch block of chunks × S × (bins + 3) counters, negligible next to 1M scores).
 import Foundation
+import Parallel
 
 #if _endian(big)
 #error("accumulateScores reads integer codes from the low words of Doubles: little-endian only")
 #endif
-
-/// A pointer that may cross into `concurrentPerform` closures; disjoint use is the caller's responsibility.
-struct SendablePointer<T>: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<T>
-}
 
 /// Moments of one chunk or row, merged in a fixed order.
 struct FillPartial {
@@ -120,10 +116,10 @@ extension ScoreHistogram {
         let n = values.count
         let chunks = n < HistogramFill.parallelThreshold ? 1 : HistogramFill.chunkCount
         let spec = self.spec
-        let source = SendablePointer(pointer: UnsafeMutablePointer(mutating: base))
+        let source = SendablePointer(UnsafeMutablePointer(mutating: base))
         fillChunks(chunks: chunks, threads: threads) { chunk, slots in
             let start = chunk * n / chunks, end = (chunk + 1) * n / chunks
-            return accumulateScores(source.pointer + start, count: end - start, lower: spec.lower,
+            return accumulateScores(source.base + start, count: end - start, lower: spec.lower,
                                     upper: spec.upper, scale: spec.scale, bins: spec.bins, slots: slots)
         }
     }
@@ -148,9 +144,9 @@ extension ScoreHistogram {
             slots.deallocate()
             partials.deallocate()
         }
-        let slotsShared = SendablePointer(pointer: slots), partialsShared = SendablePointer(pointer: partials)
-        forEachChunk(chunks: chunks, threads: threads) { chunk in
-            partialsShared.pointer[chunk] = body(chunk, slotsShared.pointer + chunk * perChunk)
+        let slotsShared = SendablePointer(slots), partialsShared = SendablePointer(partials)
+        parallelFor(chunks, threads: threads) { chunk in
+            partialsShared.base[chunk] = body(chunk, slotsShared.base + chunk * perChunk)
         }
 
         var total = FillPartial()
@@ -178,22 +174,5 @@ extension ScoreHistogram {
         sumOfSquares += total.sumOfSquares
         minimum = Swift.min(minimum, total.minimum)
         maximum = Swift.max(maximum, total.maximum)
-    }
-}
-
-/// Calls `body(chunk)` for chunk in 0..<chunks on min(threads, chunks) threads, chunk c on worker c mod workers.
-/// Which thread runs a chunk never changes what the chunk computes.
-func forEachChunk(chunks: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
-    let workers = max(1, min(threads, chunks))
-    if workers == 1 {
-        for chunk in 0..<chunks { body(chunk) }
-        return
-    }
-    DispatchQueue.concurrentPerform(iterations: workers) { worker in
-        var chunk = worker
-        while chunk < chunks {
-            body(chunk)
-            chunk += workers
-        }
     }
 }

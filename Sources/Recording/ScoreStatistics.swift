@@ -11,6 +11,7 @@
 // and K ≤ 65536 the cancellation error is below 1e-12 absolute, far under any variance worth plotting.
 // Deliberately not here: transformed (post-FT) statistics (their histograms carry exact moments) and storage.
 import Foundation
+import Parallel
 
 /// Summary statistics of one step's scores (see the file header for the exact definitions).
 public struct ScoreStatistics: Codable, Hashable, Sendable {
@@ -67,19 +68,19 @@ public struct ScoreSummary: Sendable, Equatable {
         let rowVariance = UnsafeMutablePointer<Double>.allocate(capacity: rows)
         rowVariance.initialize(repeating: .nan, count: rows)
         defer { rowVariance.deallocate() }
-        let varianceShared = SendablePointer(pointer: rowVariance)
-        let source = SendablePointer(pointer: UnsafeMutablePointer(mutating: negativeBase))
+        let varianceShared = SendablePointer(rowVariance)
+        let source = SendablePointer(UnsafeMutablePointer(mutating: negativeBase))
         let bins = negativeSpec.bins, stride = slotCount(bins: bins)
         negativeHistogram.fillChunks(chunks: chunks, threads: threads) { chunk, slots in
             var chunkPartial = FillPartial()
             for row in (chunk * rows / chunks)..<((chunk + 1) * rows / chunks) {
                 let nanBefore = nanSlots(slots, bins: bins, stride: stride)
-                let partial = accumulateScores(source.pointer + row * columns, count: columns,
+                let partial = accumulateScores(source.base + row * columns, count: columns,
                                                lower: negativeSpec.lower, upper: negativeSpec.upper,
                                                scale: negativeSpec.scale, bins: bins, slots: slots)
                 let n = Double(columns - (nanSlots(slots, bins: bins, stride: stride) - nanBefore))
                 if n >= 2 {
-                    varianceShared.pointer[row] =
+                    varianceShared.base[row] =
                         max(0, (partial.sumOfSquares - partial.sum * partial.sum / n) / (n - 1))
                 }
                 chunkPartial.merge(partial)

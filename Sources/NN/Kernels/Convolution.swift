@@ -16,6 +16,7 @@
 // k = kernel size (square), K = k·k·C (columns of the column matrix, ordered ki, kj, c), L = P·Q,
 // n = images in one GEMM group, N = n·L (rows of the column matrix). Weights: PyTorch order O×C×k×k outside,
 // permuted to O×(ki, kj, c) = O×K inside.
+import Parallel
 
 /// Shapes of one 2-d convolution (square kernel, symmetric zero padding).
 public struct ConvolutionGeometry: Sendable, Equatable {

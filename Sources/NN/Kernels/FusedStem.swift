@@ -24,6 +24,7 @@
 // Legend: B = batch, G = split-BN groups, L = conv1's output pixels (P·Q), O = conv1's output channels,
 // K = conv1's columns (k·k·C), col = conv1's im2col rows (L×K), x1 = conv1's output (L×O), x̂ = normalised x1,
 // g = dY1 masked by the ReLU, W = the accumulator width of one (part, group).
+import Parallel
 
 /// Floats of one zero-padded image: (H + 2·pad)×(W + 2·pad)×C.
 @inline(__always)

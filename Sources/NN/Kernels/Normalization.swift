@@ -13,6 +13,7 @@
 //
 // Legend: R = rows (B·L), C = channels, L = positions per sample (H·W; 1 for 1-d), G = groups (split-BN),
 // x̂ = normalised input, γ/β = affine parameters, g = upstream gradient after the ReLU mask.
+import Parallel
 
 /// x̂ = (x − mean)·inv, shared by forward and backward so the recomputed x̂ has the same bits (Float or SIMD
 /// lanes: the same two IEEE operations per element, never fused).

@@ -3,6 +3,7 @@
 // optionally fused with the following ReLU. Running statistics follow PyTorch: momentum 0.1, unbiased variance;
 // with G groups each group updates a copy and the copies are averaged (as MoCo's SplitBatchNorm does).
 // Deliberately not here: the arithmetic (Kernels/Normalization.swift), owning parameters or buffers.
+import Parallel
 
 /// How batch norm computes its statistics.
 public enum BatchNormMode: Sendable, Equatable {

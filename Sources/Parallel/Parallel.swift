@@ -1,11 +1,12 @@
-// Parallel loops for the kernels: a fixed list of work items spread over the worker threads.
+// Parallel loops: a fixed list of work items spread over the worker threads, and the pointer wrappers that carry
+// buffers into them. One copy for every module that splits work over the cores (NN, Contrastive, Recording, Data,
+// which may not import each other).
 // Determinism rule: a work item's arithmetic never depends on which thread runs it or on how many threads
 // there are; callers split work into a number of items that depends only on the shapes, and reduce partial
 // results in item order afterwards. Deliberately not here: work stealing, nested parallelism, async tasks.
 import Dispatch
 
 /// A raw pointer that may cross into `concurrentPerform` closures. Disjoint writes are the caller's job.
-/// Public so that the modules above NN (Contrastive) split their work the same way instead of keeping copies.
 public struct SendablePointer<T>: @unchecked Sendable {
     public let base: UnsafeMutablePointer<T>
     @inlinable public init(_ base: UnsafeMutablePointer<T>) { self.base = base }
@@ -46,12 +47,4 @@ public func parallelFor(_ count: Int, threads: Int, _ body: @Sendable (Int) -> V
 @inlinable
 public func partRange(_ index: Int, of parts: Int, count: Int) -> Range<Int> {
     (index * count / parts)..<((index + 1) * count / parts)
-}
-
-/// Stops the program with a message. Unlike `precondition`, this survives `-Ounchecked`; used for
-/// programmer errors (shape mismatches) at the public entry points of the engine, never for user input.
-@usableFromInline
-func require(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
-             file: StaticString = #fileID, line: UInt = #line) {
-    if !condition() { fatalError(message(), file: file, line: line) }
 }
