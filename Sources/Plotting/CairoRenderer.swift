@@ -149,38 +149,37 @@ public final class CairoRenderer: Renderer {
 
     public func popClip() { cairo_restore(context) }
 
-    public func image(_ original: RasterImage, in rect: Rect) {
-        var image = original
+    public func image(_ image: RasterImage, in rect: Rect) {
+        // Vector formats: each cell becomes kx×ky identical pixels (about 3 device pixels per point, at most 4
+        // million pixels), so viewers that smooth images still show sharp cells. Each cell's premultiplied ARGB
+        // value is computed once and replicated straight into the surface.
+        var kx = 1, ky = 1
         if upscalesRasters {
-            // About 3 device pixels per point, capped at 4 million pixels.
-            let kx = Swift.max(1, Int((rect.width * 3 / Double(image.width)).rounded(.up)))
-            let ky = Swift.max(1, Int((rect.height * 3 / Double(image.height)).rounded(.up)))
-            if (kx > 1 || ky > 1) && image.width * kx * image.height * ky <= 4_000_000 {
-                var pixels: [Color] = []
-                pixels.reserveCapacity(image.width * kx * image.height * ky)
-                for row in 0..<image.height {
-                    var line: [Color] = []
-                    line.reserveCapacity(image.width * kx)
-                    for column in 0..<image.width {
-                        line.append(contentsOf: repeatElement(image.pixels[row * image.width + column], count: kx))
-                    }
-                    for _ in 0..<ky { pixels.append(contentsOf: line) }
-                }
-                image = RasterImage(width: image.width * kx, height: image.height * ky, pixels: pixels)
-            }
+            let sx = Swift.max(1, Int((rect.width * 3 / Double(image.width)).rounded(.up)))
+            let sy = Swift.max(1, Int((rect.height * 3 / Double(image.height)).rounded(.up)))
+            if (sx > 1 || sy > 1) && image.width * sx * image.height * sy <= 4_000_000 { (kx, ky) = (sx, sy) }
         }
-        guard let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(image.width), Int32(image.height)) else { return }
+        let width = image.width * kx, height = image.height * ky
+        guard let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(width), Int32(height)) else { return }
         defer { cairo_surface_destroy(surface) }
         cairo_surface_flush(surface)
         let stride = Int(cairo_image_surface_get_stride(surface))
         guard let data = cairo_image_surface_get_data(surface) else { return }
         for row in 0..<image.height {
-            let line = (data + row * stride).withMemoryRebound(to: UInt32.self, capacity: image.width) { $0 }
+            let first = (data + row * ky * stride).withMemoryRebound(to: UInt32.self, capacity: width) { $0 }
             for column in 0..<image.width {
                 let c = image.pixels[row * image.width + column]
                 let a = Swift.min(Swift.max(c.alpha, 0), 1)
                 func channel(_ v: Double) -> UInt32 { UInt32((Swift.min(Swift.max(v, 0), 1) * a * 255).rounded()) }
-                line[column] = UInt32((a * 255).rounded()) << 24 | channel(c.red) << 16 | channel(c.green) << 8 | channel(c.blue)
+                let alpha: UInt32 = UInt32((a * 255).rounded()) << 24
+                let red: UInt32 = channel(c.red) << 16, green: UInt32 = channel(c.green) << 8, blue: UInt32 = channel(c.blue)
+                let value: UInt32 = alpha | red | green | blue
+                (first + column * kx).update(repeating: value, count: kx)
+            }
+            let source = UnsafeRawPointer(data + row * ky * stride)
+            for copy in 1..<ky {
+                let target = UnsafeMutableRawPointer(data + (row * ky + copy) * stride)
+                target.copyMemory(from: source, byteCount: width * 4)
             }
         }
         cairo_surface_mark_dirty(surface)
@@ -189,7 +188,7 @@ public final class CairoRenderer: Renderer {
         cairo_rectangle(context, rect.x, rect.y, rect.width, rect.height)
         cairo_clip(context)
         cairo_translate(context, rect.x, rect.y)
-        cairo_scale(context, rect.width / Double(image.width), rect.height / Double(image.height))
+        cairo_scale(context, rect.width / Double(width), rect.height / Double(height))
         cairo_set_source_surface(context, surface, 0, 0)
         if let pattern = cairo_get_source(context) {
             cairo_pattern_set_filter(pattern, CAIRO_FILTER_NEAREST)
