@@ -232,3 +232,63 @@ func fusedStemGradients(accumulators: UnsafePointer<Double>, parts: Int, groups 
     }
     return (dW.map { Float($0) }, dGamma.map { Float($0) }, dBeta.map { Float($0) })
 }
+
+// MARK: - Array-level entries (Model+Fusion.swift calls these; the pointers stay in this file)
+
+/// Runs `body` with the stem's input pointers (padded images, conv1's Wᵀ, element offsets), valid for the call.
+private func withFusedStemInput<R>(_ padded: [Float], geometry g: ConvolutionGeometry, weightTransposed wt: [Float],
+                                   _ body: (FusedStemInput) -> R) -> R {
+    let offsets = paddedColumnOffsets(g)
+    return padded.withUnsafeBufferPointer { pb in
+        wt.withUnsafeBufferPointer { wb in
+            offsets.withUnsafeBufferPointer { ob in
+                body(FusedStemInput(geometry: g, padded: SendablePointer(pb.baseAddress!),
+                                    weightTransposed: SendablePointer(wb.baseAddress!),
+                                    offsets: SendablePointer(ob.baseAddress!)))
+            }
+        }
+    }
+}
+
+/// BN1's shifted sums and shifts (`fusedStemSums`) from the padded images and conv1's Wᵀ.
+func fusedStemSums(padded: [Float], geometry g1: ConvolutionGeometry, weightTransposed wt: [Float], batch B: Int,
+                   groups G: Int, threads: Int) -> (sums: [Double], shifts: [Float]) {
+    withFusedStemInput(padded, geometry: g1, weightTransposed: wt) { fusedStemSums($0, batch: B, groups: G, threads: threads) }
+}
+
+/// conv2's output from ReLU(BN1(conv1(images))), conv1 recomputed per image.
+func fusedStemForward(padded: [Float], geometry g1: ConvolutionGeometry, weightTransposed wt: [Float],
+                      normalization bn: BatchNormApplication, batch B: Int, geometry2 g2: ConvolutionGeometry,
+                      weight2 w2: [Float], threads: Int) -> [Float] {
+    withFusedStemInput(padded, geometry: g1, weightTransposed: wt) { input in
+        bn.withConstants { n in
+            convolutionForward(source: fusedStemSource(input, normalization: n), batch: B, geometry: g2, weight: w2,
+                               threads: threads)
+        }
+    }
+}
+
+/// conv2's dW and, through the sink's accumulators, BN1's dγ, dβ and conv1's dW (O×K column order) from
+/// dL/d(conv2 output). `train` false: eval-mode BN (dx1 = s·g).
+func fusedStemBackward(padded: [Float], geometry g1: ConvolutionGeometry, weightTransposed wt: [Float],
+                       normalization bn: BatchNormApplication, groups G: Int, train: Bool, batch B: Int,
+                       geometry2 g2: ConvolutionGeometry, weight2 w2: [Float], dOutput dy: [Float], threads: Int)
+    -> (dWeight1Columns: [Float], dGamma: [Float], dBeta: [Float], dWeight2: [Float]) {
+    let parts = ComputeContext.parts(batch: B), width = fusedStemAccumulatorWidth(g1)
+    let accumulators = UnsafeMutablePointer<Double>.allocate(capacity: parts * G * width)
+    defer { accumulators.deallocate() }
+    accumulators.initialize(repeating: 0, count: parts * G * width)
+    let dWeight2 = withFusedStemInput(padded, geometry: g1, weightTransposed: wt) { input in
+        bn.withConstants { n in
+            convolutionBackward(source: fusedStemSource(input, normalization: n), batch: B, geometry: g2, weight: w2,
+                                dOutput: dy,
+                                inputGradient: fusedStemSink(input, normalization: n, groups: G,
+                                                             accumulators: SendablePointer(accumulators)),
+                                threads: threads).dWeight
+        }
+    }
+    let r = fusedStemGradients(accumulators: accumulators, parts: parts, groups: G, geometry: g1,
+                               rowsPerGroup: (B / G) * g1.outputPixels, gamma: bn.gamma, inverseStd: bn.inverseStd,
+                               train: train)
+    return (r.dWeightColumns, r.dGamma, r.dBeta, dWeight2)
+}

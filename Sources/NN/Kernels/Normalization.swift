@@ -220,7 +220,7 @@ func normalizeRow(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Fl
     }
 }
 
-/// Pointers to one batch norm's constants, valid during a call: per-(group, channel) mean and 1/σ (G×C), γ, β (C),
+/// Pointers to one batch norm's constants (from `BatchNormApplication.withConstants`), valid during a call: per-(group, channel) mean and 1/σ (G×C), γ, β (C),
 /// and the images per group (the whole batch in eval mode: one group).
 struct NormalizationConstants: Sendable {
     let mean: SendablePointer<Float>, inverseStd: SendablePointer<Float>
@@ -228,9 +228,28 @@ struct NormalizationConstants: Sendable {
     let imagesPerGroup: Int
     let relu: Bool
 
-    /// Runs `body` with pointers to the arrays.
-    static func with<R>(mean: [Float], inverseStd: [Float], gamma: [Float], beta: [Float], imagesPerGroup: Int,
-                        relu: Bool, _ body: (NormalizationConstants) -> R) -> R {
+    /// Normalises the L rows of image `image` from `src` into `dst` (may be the same).
+    @inline(__always)
+    func normalizeImage(_ image: Int, _ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>,
+                        rows L: Int, channels C: Int) {
+        let group = image / imagesPerGroup
+        let mu = mean.base + group * C, inv = inverseStd.base + group * C
+        for r in 0..<L {
+            normalizeRow(src + r * C, into: dst + r * C, channels: C, mean: mu, inverseStd: inv, gamma: gamma.base,
+                         beta: beta.base, relu: relu)
+        }
+    }
+}
+
+/// One batch norm's application as arrays (the layer-level form of `NormalizationConstants`): per-(group,
+/// channel) mean and 1/σ, γ, β, the images per group (the whole batch in eval mode) and whether a ReLU follows.
+struct BatchNormApplication: Sendable {
+    var mean: [Float], inverseStd: [Float], gamma: [Float], beta: [Float]
+    var imagesPerGroup: Int
+    var relu: Bool
+
+    /// Runs `body` with pointers to the arrays, valid for the call.
+    func withConstants<R>(_ body: (NormalizationConstants) -> R) -> R {
         mean.withUnsafeBufferPointer { mb in
             inverseStd.withUnsafeBufferPointer { ib in
                 gamma.withUnsafeBufferPointer { gb in
@@ -243,18 +262,6 @@ struct NormalizationConstants: Sendable {
                     }
                 }
             }
-        }
-    }
-
-    /// Normalises the L rows of image `image` from `src` into `dst` (may be the same).
-    @inline(__always)
-    func normalizeImage(_ image: Int, _ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>,
-                        rows L: Int, channels C: Int) {
-        let group = image / imagesPerGroup
-        let mu = mean.base + group * C, inv = inverseStd.base + group * C
-        for r in 0..<L {
-            normalizeRow(src + r * C, into: dst + r * C, channels: C, mean: mu, inverseStd: inv, gamma: gamma.base,
-                         beta: beta.base, relu: relu)
         }
     }
 }
@@ -270,28 +277,66 @@ func normalizedSource(_ x: SendablePointer<Float>, rows L: Int, channels C: Int,
     }
 }
 
+/// Runs `body` with a convolution source reading [ReLU](BN(x)) of the pre-BN batch x (B×L×C).
+private func withNormalizedSource<R>(_ x: [Float], rows L: Int, channels C: Int, _ bn: BatchNormApplication,
+                                     _ body: (ConvolutionSource) -> R) -> R {
+    x.withUnsafeBufferPointer { xb in
+        bn.withConstants { n in body(normalizedSource(SendablePointer(xb.baseAddress!), rows: L, channels: C, constants: n)) }
+    }
+}
+
+/// The convolution of [ReLU](BN(x)) (x: B×H×W×C pre-BN, normalised image by image as read).
+func normalizedConvolutionForward(_ x: [Float], batch B: Int, geometry g: ConvolutionGeometry, normalization bn: BatchNormApplication,
+                                  weight w: [Float], threads: Int) -> [Float] {
+    withNormalizedSource(x, rows: g.inputHeight * g.inputWidth, channels: g.inputChannels, bn) { source in
+        convolutionForward(source: source, batch: B, geometry: g, weight: w, threads: threads)
+    }
+}
+
+/// dX (the gradient of the normalised input) and dW of a convolution whose input was [ReLU](BN(x)).
+func normalizedConvolutionBackward(_ x: [Float], batch B: Int, geometry g: ConvolutionGeometry,
+                                   normalization bn: BatchNormApplication, weight w: [Float], dOutput dy: [Float],
+                                   threads: Int) -> (dInput: [Float], dWeight: [Float]) {
+    let r = withNormalizedSource(x, rows: g.inputHeight * g.inputWidth, channels: g.inputChannels, bn) { source in
+        convolutionBackward(source: source, batch: B, geometry: g, weight: w, dOutput: dy, inputGradient: .stored,
+                            threads: threads)
+    }
+    return (r.dInput ?? [], r.dWeight)
+}
+
 /// h[B×C] = mean over the L positions of [ReLU](BN(x)) (x: B×L×C pre-BN), without writing the normalised batch:
 /// the same values and the same Double sums in position order as `globalAveragePoolForward` of `normalizeRows`.
 func normalizedGlobalAveragePool(_ x: [Float], batch B: Int, spatial L: Int, channels C: Int,
-                                 constants n: NormalizationConstants, threads: Int) -> [Float] {
+                                 normalization bn: BatchNormApplication, threads: Int) -> [Float] {
     let parts = min(ComputeContext.batchParts, B)
     return [Float](unsafeUninitializedCapacity: B * C) { hb, initialised in
         let h = SendablePointer(hb.baseAddress!)
         x.withUnsafeBufferPointer { xb in
             let xp = SendablePointer(xb.baseAddress!)
-            parallelFor(parts, threads: threads) { part in
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: L * C)
-                let acc = UnsafeMutablePointer<Double>.allocate(capacity: C)
-                defer { scratch.deallocate(); acc.deallocate() }
-                for b in partRange(part, of: parts, count: B) {
-                    n.normalizeImage(b, xp.base + b * L * C, into: scratch, rows: L, channels: C)
-                    acc.initialize(repeating: 0, count: C)
-                    for l in 0..<L { for c in 0..<C { acc[c] += Double(scratch[l * C + c]) } }
-                    for c in 0..<C { h.base[b * C + c] = Float(acc[c] / Double(L)) }
+            bn.withConstants { n in
+                parallelFor(parts, threads: threads) { part in
+                    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: L * C)
+                    let acc = UnsafeMutablePointer<Double>.allocate(capacity: C)
+                    defer { scratch.deallocate(); acc.deallocate() }
+                    for b in partRange(part, of: parts, count: B) {
+                        n.normalizeImage(b, xp.base + b * L * C, into: scratch, rows: L, channels: C)
+                        acc.initialize(repeating: 0, count: C)
+                        for l in 0..<L { for c in 0..<C { acc[c] += Double(scratch[l * C + c]) } }
+                        for c in 0..<C { h.base[b * C + c] = Float(acc[c] / Double(L)) }
+                    }
                 }
             }
         }
         initialised = B * C
+    }
+}
+
+/// y = [max](x̂·γ + β, 0) of a whole R×C array (the layer's non-fused path).
+func normalizeRows(_ x: [Float], rows R: Int, channels C: Int, rowsPerGroup: Int, mean: [Float], inverseStd: [Float],
+                   gamma: [Float], beta: [Float], relu: Bool, threads: Int) -> [Float] {
+    x.withUnsafeBufferPointer { xb in
+        normalizeRows(SendablePointer(xb.baseAddress!), rows: R, channels: C, rowsPerGroup: rowsPerGroup, mean: mean,
+                      inverseStd: inverseStd, gamma: gamma, beta: beta, relu: relu, threads: threads)
     }
 }
 

@@ -3,7 +3,6 @@
 // optionally fused with the following ReLU. Running statistics follow PyTorch: momentum 0.1, unbiased variance;
 // with G groups each group updates a copy and the copies are averaged (as MoCo's SplitBatchNorm does).
 // Deliberately not here: the arithmetic (Kernels/Normalization.swift), owning parameters or buffers.
-import Parallel
 
 /// How batch norm computes its statistics.
 public enum BatchNormMode: Sendable, Equatable {
@@ -41,11 +40,9 @@ public struct BatchNorm: Sendable, Equatable {
         let s = statistics(x, runningMean: runningMean, runningVariance: runningVariance, mode: mode,
                            fusedReLU: fusedReLU, context: context)
         let rows = x.count / channels
-        let y = x.storage.withUnsafeBufferPointer { xb in
-            normalizeRows(SendablePointer(xb.baseAddress!), rows: rows, channels: channels,
-                          rowsPerGroup: rows / s.cache.groups, mean: s.cache.mean, inverseStd: s.cache.inverseStd,
-                          gamma: gamma.storage, beta: beta.storage, relu: fusedReLU, threads: context.threads)
-        }
+        let y = normalizeRows(x.storage, rows: rows, channels: channels, rowsPerGroup: rows / s.cache.groups,
+                              mean: s.cache.mean, inverseStd: s.cache.inverseStd, gamma: gamma.storage,
+                              beta: beta.storage, relu: fusedReLU, threads: context.threads)
         return BatchNormOutput(y: Tensor(shape: x.shape, storage: y), cache: s.cache, runningMean: s.runningMean,
                                runningVariance: s.runningVariance)
     }
