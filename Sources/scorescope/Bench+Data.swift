@@ -16,8 +16,8 @@ struct BenchData: ParsableCommand {
     @Option(name: .long, help: "Images per batch.")
     var batch: Int = 256
 
-    @Option(name: .long, help: "Worker threads (default: all cores).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var workers: BenchThreads
+    var threads: Int { workers.threads }
 
     @Option(name: .long, help: "Timed batches (after 3 warm-up batches).")
     var iterations: Int = 30
@@ -28,7 +28,6 @@ struct BenchData: ParsableCommand {
     func validate() throws {
         _ = try validatedSpec(dataset)
         if batch < 1 { throw ValidationError("--batch must be ≥ 1, got \(batch)") }
-        if threads < 1 { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
         if iterations < 1 { throw ValidationError("--iterations must be ≥ 1, got \(iterations)") }
         if AugmentationRecipe(rawValue: recipe) == nil {
             throw ValidationError("--recipe must be v1 or v2, got '\(recipe)'")

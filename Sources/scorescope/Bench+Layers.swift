@@ -13,8 +13,8 @@ struct BenchLayers: ParsableCommand {
     @Option(help: "Images per batch.")
     var batch: Int = 256
 
-    @Option(help: "Encoder: convnet-s or convnet-xs.")
-    var encoder: String = EncoderKind.convnetS.rawValue
+    @Option(help: "Encoder.")
+    var encoder: EncoderKind = .convnetS
 
     @Option(help: "Input as CxHxW, e.g. 1x28x28 (Fashion-MNIST) or 3x32x32 (CIFAR).")
     var input: String = "1x28x28"
@@ -25,23 +25,19 @@ struct BenchLayers: ParsableCommand {
     @Option(help: "Timed repeats per measurement (the median is printed), after one warm-up.")
     var repeats: Int = 5
 
-    @Option(help: "Worker threads (default: all cores).")
-    var threads: Int = ComputeContext.availableCores
+    @OptionGroup var workers: BenchThreads
+    var threads: Int { workers.threads }
 
     @Flag(help: "Only time the whole encoder (one line).")
     var encoderOnly = false
 
     func validate() throws {
         if batch < 2 { throw ValidationError("--batch must be at least 2, got \(batch)") }
-        if EncoderKind(rawValue: encoder) == nil {
-            throw ValidationError("--encoder must be one of \(EncoderKind.allCases.map(\.rawValue).joined(separator: ", ")), got \(encoder)")
-        }
         if parsedInput == nil { throw ValidationError("--input must look like 1x28x28 (positive C, H, W), got \(input)") }
         if groups < 1 || batch % groups != 0 {
             throw ValidationError("--groups must divide --batch \(batch), got \(groups)")
         }
         if repeats < 1 { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
-        if threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
     var parsedInput: (Int, Int, Int)? {
@@ -51,13 +47,13 @@ struct BenchLayers: ParsableCommand {
     }
 
     func run() throws {
-        guard let kind = EncoderKind(rawValue: encoder), let (c, h, w) = parsedInput else { return }
+        guard let (c, h, w) = parsedInput else { return }
         configureBLASSingleThreaded()
         if blasCoreIsSlowFallback() {
             FileHandle.standardError.write(Data(("warning: OpenBLAS picked the \(blasCoreName()) kernels (a fallback for an " +
                 "unrecognised CPU, ~15x slower); set OPENBLAS_CORETYPE=SkylakeX (AVX-512 Intel) or Haswell (AMD)\n").utf8))
         }
-        let spec = ModelSpec(encoder: kind, head: .mlp, inputChannels: c, inputHeight: h, inputWidth: w)
+        let spec = ModelSpec(encoder: encoder, head: .mlp, inputChannels: c, inputHeight: h, inputWidth: w)
         let context = ComputeContext(threads: threads)
         let timings = benchmarkLayers(spec: spec, batch: batch, groups: groups, repeats: repeats, context: context,
                                       encoderOnly: encoderOnly)

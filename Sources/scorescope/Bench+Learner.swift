@@ -17,8 +17,8 @@ struct BenchLearner: ParsableCommand {
     @Option(help: "Queue size K.")
     var queue: Int = 4096
 
-    @Option(help: "Encoder: convnet-s or convnet-xs.")
-    var encoder: String = EncoderKind.convnetS.rawValue
+    @Option(help: "Encoder.")
+    var encoder: EncoderKind = .convnetS
 
     @Option(help: "Split-BN groups (the batch must be divisible by it).")
     var groups: Int = 8
@@ -26,8 +26,8 @@ struct BenchLearner: ParsableCommand {
     @Option(help: "Timed repeats per measurement (the median is printed), after warm-up.")
     var repeats: Int = 20
 
-    @Option(help: "Worker threads (default: all cores).")
-    var threads: Int = ComputeContext.availableCores
+    @OptionGroup var workers: BenchThreads
+    var threads: Int { workers.threads }
 
     @Flag(help: "Time only the InfoNCE + FT block (skip the learner steps).")
     var blockOnly = false
@@ -35,14 +35,10 @@ struct BenchLearner: ParsableCommand {
     func validate() throws {
         if batch < 2 { throw ValidationError("--batch must be at least 2, got \(batch)") }
         if queue < batch { throw ValidationError("--queue must be at least --batch \(batch), got \(queue)") }
-        if EncoderKind(rawValue: encoder) == nil {
-            throw ValidationError("--encoder must be one of \(EncoderKind.allCases.map(\.rawValue).joined(separator: ", ")), got \(encoder)")
-        }
         if groups < 1 || batch % groups != 0 || batch / groups < 2 {
             throw ValidationError("--groups must divide --batch \(batch) into groups of at least 2, got \(groups)")
         }
         if repeats < 1 { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
-        if threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
     func run() throws {
@@ -58,10 +54,10 @@ struct BenchLearner: ParsableCommand {
         }
         if blockOnly { return }
         for (name, transform) in variants.prefix(2) {
-            let configuration = MoCoConfiguration(model: ModelSpec(encoder: EncoderKind(rawValue: encoder) ?? .convnetS),
+            let configuration = MoCoConfiguration(model: ModelSpec(encoder: encoder),
                                                   queueSize: queue, batchNormGroups: groups, transform: transform)
             let ms = benchmarkLearnerStep(configuration: configuration, batch: batch, repeats: repeats, context: context)
-            print(#"{"bench":"learner_step","ft":"\#(name)","encoder":"\#(encoder)","batch":\#(batch),"queue":\#(queue),"threads":\#(threads),"ms_per_iter":\#(String(format: "%.2f", ms))}"#)
+            print(#"{"bench":"learner_step","ft":"\#(name)","encoder":"\#(encoder.rawValue)","batch":\#(batch),"queue":\#(queue),"threads":\#(threads),"ms_per_iter":\#(String(format: "%.2f", ms))}"#)
         }
     }
 }

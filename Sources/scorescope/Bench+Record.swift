@@ -20,13 +20,12 @@ struct BenchRecord: ParsableCommand {
     @Option(help: "Timed repetitions after warm-up (the median is reported).")
     var repeats = 20
 
-    @Option(help: "Threads for the fill (default: all cores).")
-    var threads = HistogramFill.defaultThreads
+    @OptionGroup var workers: BenchThreads
+    var threads: Int { workers.threads }
 
     func validate() throws {
         guard batch >= 1, queue >= 1 else { throw ValidationError("--batch and --queue must be at least 1") }
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {

@@ -25,14 +25,13 @@ struct BenchStep: ParsableCommand {
     @Option(help: "Timed iterations (the median is printed), after 3 warm-up iterations.")
     var repeats = 20
 
-    @Option(help: "Worker threads (default: all cores).")
-    var threads = ComputeContext.availableCores
+    @OptionGroup var workers: BenchThreads
+    var threads: Int { workers.threads }
 
     func validate() throws {
         if batch < 16 || batch % 8 != 0 { throw ValidationError("--batch must be a multiple of 8 (the split-BN groups) and at least 16, got \(batch)") }
         if queue < batch { throw ValidationError("--queue must be at least --batch \(batch), got \(queue)") }
         if repeats < 1 { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
-        if threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
     func run() throws {
