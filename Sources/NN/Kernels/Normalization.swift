@@ -308,7 +308,7 @@ func normalizedConvolutionBackward(_ x: [Float], batch B: Int, geometry g: Convo
 /// the same values and the same Double sums in position order as `globalAveragePoolForward` of `normalizeRows`.
 func normalizedGlobalAveragePool(_ x: [Float], batch B: Int, spatial L: Int, channels C: Int,
                                  normalization bn: BatchNormApplication, threads: Int) -> [Float] {
-    let parts = min(ComputeContext.batchParts, B)
+    let parts = ComputeContext.parts(batch: B)
     return [Float](unsafeUninitializedCapacity: B * C) { hb, initialised in
         let h = SendablePointer(hb.baseAddress!)
         x.withUnsafeBufferPointer { xb in
