@@ -1,5 +1,6 @@
-// RunReader bulk reads: several `steps` columns in one pass, and the raw bin counts of many histograms without
-// building a ScoreHistogram per row, for figures over 100k+ steps (heat maps sum counts per pixel column).
+// RunReader bulk reads: several `steps` columns in one pass, and the raw bin counts of many histograms (or of
+// histogram blocks, their 16-step sums) without building a ScoreHistogram per row, for figures over 100k+ steps
+// (heat maps sum counts per pixel column).
 // These loops step a prepared SQLite statement directly (inside a GRDB read transaction, so they see one
 // committed snapshot like every other read): GRDB's per-row decoding cost about as much as SQLite itself here.
 // Every cell's storage class is checked: NULL or non-numeric cells read as NaN in series; a histogram row with a
@@ -9,10 +10,15 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
-/// One stored histogram row, valid only inside the `forEachHistogram` callback that hands it over.
+/// One stored histogram row, or one histogram block (the sum of a stream's rows over `step…lastStep`), valid only
+/// inside the `forEachHistogram` / `forEachHistogramBlock` callback that hands it over.
 public struct HistogramRowView {
-    /// The step the histogram belongs to.
+    /// The step the histogram belongs to (a block: its first step).
     public var step: Int
+    /// The block's last step (a row: `step`).
+    public var lastStep: Int
+    /// Histogram rows summed (a row: 1).
+    public var rows: Int
     /// Which scores it counts.
     public var stream: ScoreStream
     /// Lower and upper edge and bin count of the row's spec.
@@ -24,12 +30,25 @@ public struct HistogramRowView {
     public var overflow: Int
     /// Non-NaN values (bins + underflow + overflow).
     public var count: Int
-    /// `bins` little-endian UInt32 counts; do not keep this buffer beyond the callback.
+    /// `bins` little-endian counts of `bytesPerCount` bytes (4: a row's UInt32, 8: a block's UInt64); do not keep
+    /// this buffer beyond the callback.
     public var counts: UnsafeRawBufferPointer
+    public var bytesPerCount: Int
 
     /// The count of bin `index` (0-based, < `bins`).
-    @inlinable public func count(ofBin index: Int) -> UInt32 {
-        UInt32(littleEndian: counts.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
+    @inlinable public func count(ofBin index: Int) -> UInt64 {
+        bytesPerCount == 8 ? UInt64(littleEndian: counts.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self))
+            : UInt64(UInt32(littleEndian: counts.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self)))
+    }
+
+    /// Adds the bin counts to `out[0..<bins]` (exact integer adds; vectorises).
+    @inlinable public func addCounts(to out: UnsafeMutablePointer<UInt64>) {
+        guard let source = counts.baseAddress else { return }
+        if bytesPerCount == 8 {
+            for b in 0..<bins { out[b] &+= UInt64(littleEndian: source.loadUnaligned(fromByteOffset: b &* 8, as: UInt64.self)) }
+        } else {
+            for b in 0..<bins { out[b] &+= UInt64(UInt32(littleEndian: source.loadUnaligned(fromByteOffset: b &* 4, as: UInt32.self))) }
+        }
     }
 }
 
@@ -55,48 +74,65 @@ extension RunReader {
     /// (streams of one step in stream-name order). The row's counts are read in place, not copied.
     public func forEachHistogram(_ streams: Set<ScoreStream>, in range: ClosedRange<Int>? = nil,
                                  _ body: (HistogramRowView) throws -> Void) throws {
+        try forEachCountRow(table: "histograms", step: "step", extra: "step, 1", streams, in: range, body)
+    }
+
+    /// Calls `body` for every histogram block (`histogram_blocks`, schema version 2: the exact sum of a stream's
+    /// histograms over `RunStore.histogramBlockSteps` steps) of `streams` whose first step is in `range` (all when
+    /// nil), ascending by first step. Nothing on a version-1 store (`hasHistogramBlocks` is false).
+    public func forEachHistogramBlock(_ streams: Set<ScoreStream>, firstStepIn range: ClosedRange<Int>? = nil,
+                                      _ body: (HistogramRowView) throws -> Void) throws {
+        guard hasHistogramBlocks else { return }
+        try forEachCountRow(table: "histogram_blocks", step: "first_step", extra: "last_step, rows", streams, in: range, body)
+    }
+
+    /// The shared scan of `histograms` and `histogram_blocks`: columns step, stream index, lo, hi, bins, underflow,
+    /// overflow, count, counts, then `extra` (last step and rows).
+    private func forEachCountRow(table: String, step stepColumn: String, extra: String, _ streams: Set<ScoreStream>,
+                                 in range: ClosedRange<Int>?, _ body: (HistogramRowView) throws -> Void) throws {
         let wanted = ScoreStream.allCases.filter(streams.contains)
         if wanted.isEmpty { return }
+        let block = table != "histograms", bytesPerCount = block ? 8 : 4, what = block ? "histogram block" : "histogram"
         // Stream names are the enum's own constants, so they can be written into the SQL; the stream comes back
         // as its index in `wanted` to avoid a String per row.
         let names = wanted.map { "'\($0.rawValue)'" }.joined(separator: ", ")
         let index = "CASE stream " + wanted.enumerated().map { "WHEN '\($1.rawValue)' THEN \($0)" }.joined(separator: " ") + " END"
-        let sql = "SELECT step, \(index), lo, hi, bins, underflow, overflow, count, counts FROM histograms WHERE stream IN (\(names))"
-            + rangeSQL(range, prefix: " AND") + " ORDER BY step, stream"
+        let sql = "SELECT \(stepColumn), \(index), lo, hi, bins, underflow, overflow, count, counts, \(extra) FROM \(table) "
+            + "WHERE stream IN (\(names))" + rangeSQL(range, prefix: " AND", column: stepColumn) + " ORDER BY \(stepColumn), stream"
+        // Integer cells: step, stream index, bins, underflow, overflow, count, last step, rows.
+        let integerColumns: [Int32] = [0, 1, 4, 5, 6, 7, 9, 10]
         try read { db in
             try forEachRow(db, sql) { statement in
-                // Integer cells: step, stream index, bins, underflow, overflow, count (no array per row).
-                var column: Int32 = 0
-                while column < 8 {
-                    if sqlite3_column_type(statement, column) != SQLITE_INTEGER {
-                        throw corrupt("a histogram row has a missing or mistyped cell \(column)")
-                    }
-                    column = column == 1 ? 4 : column + 1
+                for column in integerColumns where sqlite3_column_type(statement, column) != SQLITE_INTEGER {
+                    throw corrupt("a \(what) row has a missing or mistyped cell \(column)")
                 }
                 let step = Int(sqlite3_column_int64(statement, 0))
                 let stream = wanted[Int(sqlite3_column_int64(statement, 1))]
                 guard let lower = real(statement, 2), let upper = real(statement, 3), upper > lower else {
-                    throw corrupt("the \(stream.rawValue) histogram at step \(step) has no valid edges")
+                    throw corrupt("the \(stream.rawValue) \(what) at step \(step) has no valid edges")
                 }
                 let bins = Int(sqlite3_column_int64(statement, 4))
                 let bytes = Int(sqlite3_column_bytes(statement, 8))
-                guard bins > 0, sqlite3_column_type(statement, 8) == SQLITE_BLOB, bytes == bins * 4,
+                guard bins > 0, sqlite3_column_type(statement, 8) == SQLITE_BLOB, bytes == bins * bytesPerCount,
                       let blob = sqlite3_column_blob(statement, 8) else {
-                    throw corrupt("the \(stream.rawValue) histogram at step \(step) has a counts BLOB that does not hold \(bins) bins")
+                    throw corrupt("the \(stream.rawValue) \(what) at step \(step) has a counts BLOB that does not hold \(bins) bins")
                 }
-                try body(HistogramRowView(step: step, stream: stream, lower: lower, upper: upper, bins: bins,
+                try body(HistogramRowView(step: step, lastStep: Int(sqlite3_column_int64(statement, 9)),
+                                          rows: Int(sqlite3_column_int64(statement, 10)), stream: stream,
+                                          lower: lower, upper: upper, bins: bins,
                                           underflow: Int(sqlite3_column_int64(statement, 5)),
                                           overflow: Int(sqlite3_column_int64(statement, 6)),
                                           count: Int(sqlite3_column_int64(statement, 7)),
-                                          counts: UnsafeRawBufferPointer(start: blob, count: bytes)))
+                                          counts: UnsafeRawBufferPointer(start: blob, count: bytes),
+                                          bytesPerCount: bytesPerCount))
             }
         }
     }
 
-    /// " WHERE step BETWEEN a AND b" (or with another prefix) for a range, "" for nil. Integers only.
-    private func rangeSQL(_ range: ClosedRange<Int>?, prefix: String) -> String {
+    /// " WHERE step BETWEEN a AND b" (or with another prefix or column) for a range, "" for nil. Integers only.
+    private func rangeSQL(_ range: ClosedRange<Int>?, prefix: String, column: String = "step") -> String {
         guard let range else { return "" }
-        return "\(prefix) step BETWEEN \(range.lowerBound) AND \(range.upperBound)"
+        return "\(prefix) \(column) BETWEEN \(range.lowerBound) AND \(range.upperBound)"
     }
 
     /// Prepares `sql` on the read transaction's connection and calls `body` once per result row.

@@ -16,8 +16,8 @@ public final class RunReader: Sendable {
     private let queue: DatabaseQueue
 
     /// Opens the store of run folder `directory` read-only. Throws `storeNotFound` when there is no store,
-    /// `schemaTooNew`/`schemaTooOld` when its schema version is not `RunStore.schemaVersion`, `corruptStore` when
-    /// it is not a run store.
+    /// `schemaTooNew` when its schema version is newer than `RunStore.schemaVersion` (`schemaTooOld` below 1),
+    /// `corruptStore` when it is not a run store. A version-1 store is read as it is (it has no histogram blocks).
     public init(directory: String) throws {
         self.directory = directory
         let path = (directory as NSString).appendingPathComponent(RunStore.fileName)
@@ -30,7 +30,8 @@ public final class RunReader: Sendable {
         // Memory-mapped reads: bulk scans (heat maps read 100k+ histogram BLOBs) then copy pages straight from the
         // page cache instead of one pread per page; a read-only connection never writes through the mapping.
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA mmap_size = 1073741824") }
-        queue = try RunStore.wrap(path) { try DatabaseQueue(path: path, configuration: configuration) }
+        let queue = try RunStore.wrap(path) { try DatabaseQueue(path: path, configuration: configuration) }
+        self.queue = queue
         let version: Int? = try RunStore.wrap(path) {
             try queue.read { db in
                 guard try db.tableExists("meta") else { return nil }
@@ -42,10 +43,17 @@ public final class RunReader: Sendable {
         if version > RunStoreSchema.currentVersion {
             throw RecordingError.schemaTooNew(path: path, found: version, supported: RunStoreSchema.currentVersion)
         }
-        if version < RunStoreSchema.currentVersion {
+        if version < RunStoreSchema.oldestReadableVersion {
             throw RecordingError.schemaTooOld(path: path, found: version, supported: RunStoreSchema.currentVersion)
         }
+        schemaVersion = version
     }
+
+    /// The store's schema version (1 … `RunStore.schemaVersion`).
+    public let schemaVersion: Int
+
+    /// True when the store has the histogram blocks (schema version 2 and later).
+    public var hasHistogramBlocks: Bool { schemaVersion >= 2 }
 
     /// True when `directory` contains a run store file.
     public static func isRunDirectory(_ directory: String) -> Bool {
@@ -116,8 +124,11 @@ public final class RunReader: Sendable {
     /// First and last recorded step, or nil for an empty store.
     public func stepRange() throws -> ClosedRange<Int>? {
         try read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT min(step), max(step) FROM steps")
-            guard let row, let first = integer(row, 0), let last = integer(row, 1), first <= last else { return nil }
+            // Two queries: SQLite answers a lone min() or max() from the primary key in O(log n), but scans the
+            // whole table for both in one SELECT.
+            let low = try Row.fetchOne(db, sql: "SELECT min(step) FROM steps")
+            let high = try Row.fetchOne(db, sql: "SELECT max(step) FROM steps")
+            guard let low, let high, let first = integer(low, 0), let last = integer(high, 0), first <= last else { return nil }
             return first...last
         }
     }

@@ -11,8 +11,14 @@
 //   evals(step, epoch, kind, top1, top5, PRIMARY KEY(step, kind))
 //   events(id INTEGER PRIMARY KEY, step, kind, detail)
 //   samples(step, kind, idx, vector BLOB, PRIMARY KEY(step, kind, idx))     -- vector: little-endian Float32
+// Schema version 2 adds a derived table, the histogram blocks (HistogramBlocks.swift): per stream, the exact sum
+// of the histograms of 16 consecutive steps (block b = steps 16b+1 … 16b+16), written in the transaction of the
+// block's last step, so a heat map over 100k steps reads 16× fewer rows:
+//   histogram_blocks(first_step, stream, last_step, rows, lo, hi, bins, underflow, overflow, nan, count,
+//                    counts BLOB, PRIMARY KEY(first_step, stream))   -- counts: `bins` little-endian UInt64
 // The version is `meta.schema_version` (and PRAGMA user_version, for tools). A writer migrates older stores
-// step by step inside one transaction; readers refuse any version but the current one with a clear message.
+// step by step inside one transaction (1 → 2 fills the blocks from the stored histograms); readers accept
+// versions 1 … current (a version-1 store has no blocks and is read row by row) and refuse newer ones.
 // Deliberately not here: the store's behaviour (RunStore.swift) and reading (RunReader.swift).
 import Foundation
 
@@ -34,7 +40,9 @@ public enum MetaKey {
 
 enum RunStoreSchema {
     /// The schema version this build writes and reads.
-    static let currentVersion = 1
+    static let currentVersion = 2
+    /// The oldest version readers still read (without the tables added since).
+    static let oldestReadableVersion = 1
 
     /// migrations[v] brings a store from version v to v + 1 (index 0 creates version 1 from nothing).
     static let migrations: [[String]] = [
@@ -62,10 +70,22 @@ enum RunStoreSchema {
               vector BLOB NOT NULL, PRIMARY KEY(step, kind, idx)) WITHOUT ROWID
             """,
         ],
+        [
+            """
+            CREATE TABLE histogram_blocks(first_step INTEGER NOT NULL, stream TEXT NOT NULL, last_step INTEGER NOT NULL,
+              rows INTEGER NOT NULL, lo REAL NOT NULL, hi REAL NOT NULL, bins INTEGER NOT NULL,
+              underflow INTEGER NOT NULL, overflow INTEGER NOT NULL, nan INTEGER NOT NULL, count INTEGER NOT NULL,
+              counts BLOB NOT NULL, PRIMARY KEY(first_step, stream)) WITHOUT ROWID
+            """,
+        ],
     ]
 
-    /// The tables whose rows belong to a step (cleared by `deleteSteps(after:)`).
-    static let steppedTables = ["steps", "histograms", "evals", "events", "samples"]
+    /// The tables whose rows belong to a step (cleared by `deleteSteps(after:)`), with the column holding that
+    /// step (a block belongs to its last step).
+    static let steppedTables: [(table: String, step: String)] = [
+        ("steps", "step"), ("histograms", "step"), ("evals", "step"), ("events", "step"), ("samples", "step"),
+        ("histogram_blocks", "last_step"),
+    ]
 }
 
 /// Little-endian BLOB encodings of counts and vectors.
@@ -74,6 +94,14 @@ enum BlobCoding {
         var data = Data(count: counts.count * 4)
         data.withUnsafeMutableBytes { raw in
             for (i, c) in counts.enumerated() { raw.storeBytes(of: c.littleEndian, toByteOffset: i * 4, as: UInt32.self) }
+        }
+        return data
+    }
+
+    static func encode(_ counts: [UInt64]) -> Data {
+        var data = Data(count: counts.count * 8)
+        data.withUnsafeMutableBytes { raw in
+            for (i, c) in counts.enumerated() { raw.storeBytes(of: c.littleEndian, toByteOffset: i * 8, as: UInt64.self) }
         }
         return data
     }

@@ -18,6 +18,8 @@ public final class RunStore: @unchecked Sendable {
     public static let lockFileName = "run.lock"
     /// The schema version this build writes.
     public static var schemaVersion: Int { RunStoreSchema.currentVersion }
+    /// Steps per histogram block (`histogram_blocks`: block b sums the histograms of steps 16b+1 … 16b+16).
+    public static var histogramBlockSteps: Int { HistogramBlocks.steps }
 
     /// How hard each commit is pushed to disk.
     public enum Durability: Sendable {
@@ -113,7 +115,8 @@ public final class RunStore: @unchecked Sendable {
     // MARK: Steps
 
     /// Records one training step, its histograms and its geometry samples in ONE transaction: either all of it
-    /// is committed or none. Throws `stepAlreadyRecorded` if `step.step` is already there.
+    /// is committed or none. Throws `stepAlreadyRecorded` if `step.step` is already there. When the step is the
+    /// last of a histogram block (a multiple of `histogramBlockSteps`), the block's sums go in the same transaction.
     public func record(step: StepRecord, histograms: [(stream: ScoreStream, histogram: ScoreHistogram)] = [],
                        samples: [GeometrySample] = []) throws {
         let path = self.path
@@ -142,6 +145,10 @@ public final class RunStore: @unchecked Sendable {
                         h.count > 0 ? h.minimum : nil, h.count > 0 ? h.maximum : nil, BlobCoding.encode(h.counts),
                     ])
                 }
+                if HistogramBlocks.isLastStepOfBlock(step.step) {
+                    let block = HistogramBlocks.block(of: step.step)
+                    try HistogramBlocks.write(db, path: path, blocks: block...block)
+                }
                 let insertSample = try db.cachedStatement(
                     sql: "INSERT INTO samples(step, kind, idx, vector) VALUES (?, ?, ?, ?)")
                 for sample in samples {
@@ -156,14 +163,15 @@ public final class RunStore: @unchecked Sendable {
         try RunStore.wrap(path) { try queue.read { try Int.fetchOne($0, sql: "SELECT max(step) FROM steps") } }
     }
 
-    /// Deletes every step, histogram, evaluation, event and sample with step > `step`, in one transaction
+    /// Deletes every step, histogram, histogram block, evaluation, event and sample with step > `step` (a block: its
+    /// last step), in one transaction
     /// (for resuming from a checkpoint taken at `step`). Returns the number of `steps` rows removed.
     @discardableResult
     public func deleteSteps(after step: Int) throws -> Int {
         try write { db in
             var removed = 0
-            for table in RunStoreSchema.steppedTables {
-                try db.execute(sql: "DELETE FROM \(table) WHERE step > ?", arguments: [step])
+            for (table, column) in RunStoreSchema.steppedTables {
+                try db.execute(sql: "DELETE FROM \(table) WHERE \(column) > ?", arguments: [step])
                 if table == "steps" { removed = db.changesCount }
             }
             return removed
@@ -232,6 +240,8 @@ public final class RunStore: @unchecked Sendable {
             while version < RunStoreSchema.currentVersion {
                 for sql in RunStoreSchema.migrations[version] { try db.execute(sql: sql) }
                 version += 1
+                // Version 2's blocks are derived data: fill them from the histograms already stored.
+                if version == 2 { try HistogramBlocks.write(db, path: path, blocks: nil) }
             }
             try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
                            arguments: [MetaKey.schemaVersion, String(version)])

@@ -63,7 +63,7 @@ extension ReportFigures {
         // Densities per run and stream, the shared colour range, and the shared score crops.
         var densities: [[ScoreStream: [[Double]]]] = []
         var peak = 0.0
-        for (sums, _) in read {
+        for (sums, _, _) in read {
             var perStream: [ScoreStream: [[Double]]] = [:]
             for (stream, s) in sums {
                 let columns = (0..<s.slots).map { s.density($0) }
@@ -104,7 +104,7 @@ extension ReportFigures {
                 guard let s = read[r].sums[stream], let columns = densities[r][stream] else {
                     notePanel(&axes, title: title.isEmpty ? nil : title, note: "not recorded")
                     if let crop = transformed ? transformedCrop : cosineCrop { axes.yLimits = crop.0...crop.1 }
-                    axes.xLimits = read[r].xEdges[0]...read[r].xEdges[read[r].xEdges.count - 1]
+                    axes.xLimits = read[r].xRange
                     if column == 0 { axes.yLabel = yLabel }
                     figure[row, column] = axes
                     continue
@@ -119,9 +119,14 @@ extension ReportFigures {
                                      colorScale: .log, valueRange: floor...peak)
                 } catch { throw .plot(error) }
                 axes.title = title.isEmpty ? nil : title
-                // Runs counted from step 0 or 1: start the axis at 0, so narrow panels still get a "0" tick.
-                let xEdges = read[r].xEdges
-                if xEdges[0] > 0 && xEdges[0] <= 1 { axes.xLimits = 0...xEdges[xEdges.count - 1] }
+                // Runs counted from step 0 or 1: start the axis at 0, so narrow panels still get a "0" tick. Columns
+                // on the histogram-block grid may reach past the run's last step: the axis ends at the run's end.
+                let xRange = read[r].xRange, xEdges = read[r].xEdges
+                if xRange.lowerBound > 0 && xRange.lowerBound <= 1 {
+                    axes.xLimits = 0...xRange.upperBound
+                } else if xEdges[0] != xRange.lowerBound || xEdges[xEdges.count - 1] != xRange.upperBound {
+                    axes.xLimits = xRange
+                }
                 axes.grid = .none
                 axes.legendPosition = .hidden
                 axes.xTickFormat = .iterations

@@ -1,7 +1,9 @@
 // HistogramSums: stored histograms summed over step ranges, as densities: per pixel column of a heat map (a
 // long run's 100k histograms become a few hundred columns; every step counts, none is skipped) or per epoch
-// (ridgelines). Reads through RunReader.forEachHistogram (counts in place, no per-row objects) and reads several
-// runs on all cores, each run into its own result, so the output does not depend on the thread count.
+// (ridgelines). Reads the stores' histogram blocks (16-step sums) where a block lies inside a range and the
+// histogram rows elsewhere, both through RunReader's bulk scans (counts in place, no per-row objects); heat-map
+// columns span whole blocks when they are that wide. Several runs are read on all cores, each into its own
+// result, so the output does not depend on the thread count.
 // Deliberately not here: drawing, and any smoothing or interpolation of the counts.
 import Dispatch
 import Foundation
@@ -34,56 +36,96 @@ struct StreamSums: Sendable {
 }
 
 enum HistogramSums {
-    /// Sums `streams` of `run` into `slotCount` slots; `slot(step)` gives a step's slot or nil to skip it.
-    /// Streams that have no histogram in any slot are absent from the result. Throws `.store` when a stream's bin
-    /// spec changes between rows.
-    static func sum(_ run: RunSource, streams: [ScoreStream], range: ClosedRange<Int>?, slotCount: Int,
-                    slot: (Int) -> Int?) throws(ReportError) -> [ScoreStream: StreamSums] {
-        try sum(run.reader, streams: streams, range: range, slotCount: slotCount, slot: slot)
+    /// Sums `streams` of `run` over the step ranges `slots` (ascending, disjoint): one slot each.
+    static func sum(_ run: RunSource, streams: [ScoreStream], slots: [ClosedRange<Int>]) throws(ReportError) -> [ScoreStream: StreamSums] {
+        try sum(run.reader, streams: streams, slots: slots, active: slots.indices)
     }
 
-    /// `sum` through a given reader (a second connection lets two threads read one store).
-    static func sum(_ reader: RunReader, streams: [ScoreStream], range: ClosedRange<Int>?, slotCount: Int,
-                    slot: (Int) -> Int?) throws(ReportError) -> [ScoreStream: StreamSums] {
-        // Accumulators per stream position, in separate arrays mutated in place (no struct copies, no
-        // reference-count traffic per row).
-        // Stream → accumulator position without hashing per row.
-        let all = ScoreStream.allCases
-        func index(_ stream: ScoreStream) -> Int? { all.firstIndex(of: stream) }
-        var specs: [(lower: Double, upper: Double, bins: Int)?] = Array(repeating: nil, count: ScoreStream.allCases.count)
-        var counts = Array(repeating: [UInt64](), count: ScoreStream.allCases.count)
-        var totals = Array(repeating: [Double](), count: ScoreStream.allCases.count)
-        var rows = Array(repeating: [Int](), count: ScoreStream.allCases.count)
+    /// Sums `streams` over the slots `active` of `slots` (ascending, disjoint step ranges); the result has all
+    /// `slots.count` slots, the others zero (so two halves read on two connections add up). Histogram blocks lying
+    /// wholly inside a slot are read instead of their steps' rows; every other step is read row by row (a
+    /// version-1 store, a block that is missing, or one cut by a slot boundary). Integer sums: the result is the
+    /// same either way. Streams with no histogram in any slot are absent from the result. Throws `.store` when a
+    /// stream's bin spec changes between rows.
+    static func sum(_ reader: RunReader, streams: [ScoreStream], slots: [ClosedRange<Int>],
+                    active: Range<Int>) throws(ReportError) -> [ScoreStream: StreamSums] {
+        if active.isEmpty { return [:] }
+        // Accumulators per stream position, in separate arrays mutated in place (no struct copies, no reference-count
+        // traffic per row); stream → position without hashing per row.
+        let all = ScoreStream.allCases, slotCount = slots.count
+        var specs: [(lower: Double, upper: Double, bins: Int)?] = Array(repeating: nil, count: all.count)
+        var counts = Array(repeating: [UInt64](), count: all.count)
+        var totals = Array(repeating: [Double](), count: all.count)
+        var rows = Array(repeating: [Int](), count: all.count)
         let path = reader.path
-        try ReportError.wrap {
-            try reader.forEachHistogram(Set(streams), in: range) { row in
-                guard let s = slot(row.step), s >= 0, s < slotCount, let k = index(row.stream) else { return }
-                if let spec = specs[k] {
-                    if spec.bins != row.bins || spec.lower != row.lower || spec.upper != row.upper {
-                        throw ReportError.store("\(path): the \(row.stream.rawValue) histogram at step \(row.step) has bins "
-                            + "\(row.bins) on [\(row.lower), \(row.upper)] where earlier steps had \(spec.bins) on [\(spec.lower), \(spec.upper)]")
-                    }
-                } else {
-                    specs[k] = (row.lower, row.upper, row.bins)
-                    counts[k] = Array(repeating: 0, count: slotCount * row.bins)
-                    totals[k] = Array(repeating: 0, count: slotCount)
-                    rows[k] = Array(repeating: 0, count: slotCount)
+        func add(_ row: HistogramRowView, slot s: Int) throws {
+            guard let k = all.firstIndex(of: row.stream) else { return }
+            if let spec = specs[k] {
+                if spec.bins != row.bins || spec.lower != row.lower || spec.upper != row.upper {
+                    throw ReportError.store("\(path): the \(row.stream.rawValue) histogram at step \(row.step) has bins "
+                        + "\(row.bins) on [\(row.lower), \(row.upper)] where earlier steps had \(spec.bins) on [\(spec.lower), \(spec.upper)]")
                 }
-                totals[k][s] += Double(row.count)
-                rows[k][s] += 1
-                let bins = row.bins
-                guard let source = row.counts.baseAddress else { return }
-                counts[k].withUnsafeMutableBufferPointer { all in
-                    // Integer adds of zero-extended counts: vectorises, and stays exact for any number of steps.
-                    guard let out = all.baseAddress?.advanced(by: s * bins) else { return }
-                    for b in 0..<bins {
-                        out[b] &+= UInt64(UInt32(littleEndian: source.loadUnaligned(fromByteOffset: b &* 4, as: UInt32.self)))
-                    }
+            } else {
+                specs[k] = (row.lower, row.upper, row.bins)
+                counts[k] = Array(repeating: 0, count: slotCount * row.bins)
+                totals[k] = Array(repeating: 0, count: slotCount)
+                rows[k] = Array(repeating: 0, count: slotCount)
+            }
+            totals[k][s] += Double(row.count)
+            rows[k][s] += row.rows
+            let bins = row.bins
+            counts[k].withUnsafeMutableBufferPointer { buffer in
+                guard let out = buffer.baseAddress?.advanced(by: s * bins) else { return }
+                row.addCounts(to: out)
+            }
+        }
+        // The slot holding steps first…last (binary search on the ascending lower bounds), nil when none does.
+        func slot(holding first: Int, _ last: Int) -> Int? {
+            var lo = active.lowerBound, hi = active.upperBound
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if slots[mid].upperBound < first { lo = mid + 1 } else { hi = mid }
+            }
+            return lo < active.upperBound && slots[lo].contains(first) && slots[lo].contains(last) ? lo : nil
+        }
+        let wanted = Set(streams)
+        let span = slots[active.lowerBound].lowerBound...slots[active.upperBound - 1].upperBound
+        try ReportError.wrap {
+            // 1. Blocks wholly inside a slot, remembered by first step (ascending, as read).
+            var usedBlocks: [ClosedRange<Int>] = []
+            let firstStarts = (span.lowerBound - RunStore.histogramBlockSteps + 1)...span.upperBound
+            try reader.forEachHistogramBlock(wanted, firstStepIn: firstStarts) { block in
+                guard let s = slot(holding: block.step, block.lastStep) else { return }
+                if usedBlocks.last != block.step...block.lastStep { usedBlocks.append(block.step...block.lastStep) }
+                try add(block, slot: s)
+            }
+            // 2. Every other step of the active slots, as maximal runs of consecutive steps, row by row.
+            var gaps: [ClosedRange<Int>] = []
+            func addGap(_ a: Int, _ b: Int) {
+                guard a <= b else { return }
+                if let last = gaps.last, last.upperBound + 1 == a { gaps[gaps.count - 1] = last.lowerBound...b } else { gaps.append(a...b) }
+            }
+            var next = 0
+            for j in active {
+                var cursor = slots[j].lowerBound
+                while next < usedBlocks.count && usedBlocks[next].upperBound <= slots[j].upperBound {
+                    addGap(cursor, usedBlocks[next].lowerBound - 1)
+                    cursor = usedBlocks[next].upperBound + 1
+                    next += 1
+                }
+                addGap(cursor, slots[j].upperBound)
+            }
+            var j = active.lowerBound
+            for gap in gaps {
+                try reader.forEachHistogram(wanted, in: gap) { row in
+                    while j < active.upperBound && slots[j].upperBound < row.step { j += 1 }
+                    guard j < active.upperBound, slots[j].contains(row.step) else { return }
+                    try add(row, slot: j)
                 }
             }
         }
         var sums: [ScoreStream: StreamSums] = [:]
-        for (k, stream) in ScoreStream.allCases.enumerated() {
+        for (k, stream) in all.enumerated() {
             guard let spec = specs[k] else { continue }
             sums[stream] = StreamSums(stream: stream, lower: spec.lower, upper: spec.upper, bins: spec.bins,
                                       counts: counts[k], totals: totals[k], rows: rows[k])
@@ -91,36 +133,58 @@ enum HistogramSums {
         return sums
     }
 
-    /// Heat-map columns: `columns` equal slices of the run's step range (fewer when the run has fewer steps).
-    /// Returns the sums and the x edges in steps (slice boundaries, half a step outside the first and last step).
+    /// The heat-map columns of a run's steps first…last: `wanted` equal slices (fewer for fewer steps); but when a
+    /// slice would hold a histogram block or more, slices of whole blocks on the block grid (about `wanted` of
+    /// them), so that the sums come from the blocks. Returns the slots, their x edges in steps (evenly spaced; on
+    /// the block grid the first and last may reach past the run) and the run's own x range (half a step outside
+    /// the first and last step).
+    static func columnLayout(first: Int, last: Int, wanted: Int, blocks: Bool)
+        -> (slots: [ClosedRange<Int>], xEdges: [Double], xRange: ClosedRange<Double>) {
+        let span = last - first + 1, blockSteps = RunStore.histogramBlockSteps
+        let xRange = (Double(first) - 0.5)...(Double(last) + 0.5)
+        if blocks && span >= wanted * blockSteps {
+            let per = max(1, Int((Double(span) / Double(wanted) / Double(blockSteps)).rounded())) * blockSteps
+            // The block grid: blocks start at steps 1, 17, 33, …
+            let origin = first - ((first - 1) % blockSteps + blockSteps) % blockSteps
+            let columns = (last - origin) / per + 1
+            let slots = (0..<columns).map { j in max(first, origin + j * per)...min(last, origin + (j + 1) * per - 1) }
+            let xEdges = (0...columns).map { Double(origin) - 0.5 + Double($0 * per) }
+            return (slots, xEdges, xRange)
+        }
+        let columns = max(1, min(wanted, span))
+        // Slice j: the steps s with (s − first)·columns / span == j.
+        let starts = (0...columns).map { first + ($0 * span + columns - 1) / columns }
+        let slots = (0..<columns).map { starts[$0]...(starts[$0 + 1] - 1) }
+        let xEdges = (0...columns).map { Double(first) - 0.5 + Double($0) * Double(span) / Double(columns) }
+        return (slots, xEdges, xRange)
+    }
+
+    /// Heat-map columns of one run (`columnLayout`).
     static func columns(_ run: RunSource, streams: [ScoreStream], columns wanted: Int) throws(ReportError)
-        -> (sums: [ScoreStream: StreamSums], xEdges: [Double]) {
+        -> (sums: [ScoreStream: StreamSums], xEdges: [Double], xRange: ClosedRange<Double>) {
         try columns(of: [run], streams: streams, columns: wanted)[0]
     }
 
-    /// `columns` for several runs, read on all cores: each run's step range is split in two halves read through
+    /// `columns` for several runs, read on all cores: each run's columns are split in two halves read through
     /// separate connections (so 5 runs make 10 balanced jobs), and the halves' exact integer sums are added.
     static func columns(of runs: [RunSource], streams: [ScoreStream], columns wanted: Int) throws(ReportError)
-        -> [(sums: [ScoreStream: StreamSums], xEdges: [Double])] {
-        struct Plan { let first: Int; let span: Int; let columns: Int }
-        var plans: [Plan] = []
+        -> [(sums: [ScoreStream: StreamSums], xEdges: [Double], xRange: ClosedRange<Double>)] {
+        var layouts: [(slots: [ClosedRange<Int>], xEdges: [Double], xRange: ClosedRange<Double>)] = []
         for run in runs {
             let range = try run.requireSteps(for: "heatmap")
-            let span = range.upperBound - range.lowerBound + 1
-            plans.append(Plan(first: range.lowerBound, span: span, columns: max(1, min(wanted, span))))
+            layouts.append(columnLayout(first: range.lowerBound, last: range.upperBound, wanted: wanted,
+                                        blocks: run.reader.hasHistogramBlocks))
         }
-        let parts = 2, planned = plans
+        let parts = 2, planned = layouts
         let pieces = try parallelMap(runs.count * parts) { job throws(ReportError) -> [ScoreStream: StreamSums] in
-            let r = job / parts, part = job % parts, plan = planned[r]
-            let first = plan.first + plan.span * part / parts, last = plan.first + plan.span * (part + 1) / parts - 1
-            if last < first { return [:] }
+            let r = job / parts, part = job % parts, slots = planned[r].slots
+            let active = (slots.count * part / parts)..<(slots.count * (part + 1) / parts)
+            if active.isEmpty { return [:] }
             let reader = part == 0 ? runs[r].reader : try ReportError.wrap { try RunReader(directory: runs[r].directory) }
-            return try sum(reader, streams: streams, range: first...last, slotCount: plan.columns) { step in
-                (step - plan.first) * plan.columns / plan.span
-            }
+            return try sum(reader, streams: streams, slots: slots, active: active)
         }
-        var result: [(sums: [ScoreStream: StreamSums], xEdges: [Double])] = []
-        for (r, plan) in plans.enumerated() {
+        var result: [(sums: [ScoreStream: StreamSums], xEdges: [Double], xRange: ClosedRange<Double>)] = []
+        for (r, layout) in layouts.enumerated() {
             var merged: [ScoreStream: StreamSums] = [:]
             for part in 0..<parts {
                 for (stream, s) in pieces[r * parts + part] {
@@ -133,35 +197,16 @@ enum HistogramSums {
                     merged[stream] = m
                 }
             }
-            let xEdges = (0...plan.columns).map { Double(plan.first) - 0.5 + Double($0) * Double(plan.span) / Double(plan.columns) }
-            result.append((merged, xEdges))
+            result.append((merged, layout.xEdges, layout.xRange))
         }
         return result
     }
 
-    /// One slot per epoch in `epochs` (each the epoch's step range). Reads only those epochs' rows, one range query
-    /// per epoch, so five epochs of a long run cost five epochs of reading.
+    /// One slot per epoch in `epochs` (each the epoch's step range, ascending). Reads only those epochs' steps
+    /// (their blocks, and rows at the epochs' edges), so five epochs of a long run cost five epochs of reading.
     static func epochs(_ run: RunSource, streams: [ScoreStream], epochs: [(epoch: Int, steps: ClosedRange<Int>)]) throws(ReportError)
         -> [ScoreStream: StreamSums] {
-        var merged: [ScoreStream: StreamSums] = [:]
-        for (slot, epoch) in epochs.enumerated() {
-            let one = try sum(run, streams: streams, range: epoch.steps, slotCount: 1) { _ in 0 }
-            for (stream, s) in one {
-                var m = merged[stream] ?? StreamSums(stream: stream, lower: s.lower, upper: s.upper, bins: s.bins,
-                                                     counts: Array(repeating: 0, count: epochs.count * s.bins),
-                                                     totals: Array(repeating: 0, count: epochs.count),
-                                                     rows: Array(repeating: 0, count: epochs.count))
-                if m.bins != s.bins || m.lower != s.lower || m.upper != s.upper {
-                    throw .store("\(run.reader.path): the \(stream.rawValue) histograms of epoch \(epoch.epoch) have bins \(s.bins) on "
-                        + "[\(s.lower), \(s.upper)] where other epochs have \(m.bins) on [\(m.lower), \(m.upper)]")
-                }
-                m.counts.replaceSubrange(slot * s.bins..<(slot + 1) * s.bins, with: s.counts)
-                m.totals[slot] = s.totals[0]
-                m.rows[slot] = s.rows[0]
-                merged[stream] = m
-            }
-        }
-        return merged
+        try sum(run, streams: streams, slots: epochs.map(\.steps))
     }
 
     /// `body` for each index in 0..<count on all cores; results in index order; the first error by index is

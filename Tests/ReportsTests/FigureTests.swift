@@ -76,23 +76,57 @@ import Testing
 
 @Test func heatmapColumnsSumEveryStepsCountsExactly() throws {
     let run = try RunSource(directory: try Fixtures.load().momentumRuns[1])
-    let (sums, edges) = try HistogramSums.columns(run, streams: [.positive, .negative], columns: 7)
-    #expect(edges.count == 8 && edges.first == 0.5 && edges.last == 300.5)
     let reader = try RunReader(directory: run.directory)
-    for stream in [ScoreStream.positive, .negative] {
-        let s = try #require(sums[stream])
-        var expected = [UInt64](repeating: 0, count: 7 * s.bins)
-        var totals = [Double](repeating: 0, count: 7)
+    #expect(reader.hasHistogramBlocks)
+    // 300 steps in 7 columns: 48 steps (3 blocks) per column on the block grid, the last column cut at step 300,
+    // so the sums come from the blocks except for steps 289…300 (not a whole block).
+    let (sums, edges, range) = try HistogramSums.columns(run, streams: [.positive, .negative], columns: 7)
+    #expect(edges == (0...7).map { 0.5 + Double($0 * 48) } && range == 0.5...300.5)
+    // 300 steps in 40 columns: fewer than a block per column, so equal slices of 7 or 8 steps, read row by row.
+    let (fine, fineEdges, _) = try HistogramSums.columns(run, streams: [.positive], columns: 40)
+    #expect(fineEdges.count == 41 && fineEdges.first == 0.5 && fineEdges.last == 300.5)
+    for (stream, columns, slot, result) in [(ScoreStream.positive, 7, { (step: Int) in (step - 1) / 48 }, sums),
+                                            (.negative, 7, { (step: Int) in (step - 1) / 48 }, sums),
+                                            (.positive, 40, { (step: Int) in (step - 1) * 40 / 300 }, fine)] {
+        let s = try #require(result[stream])
+        var expected = [UInt64](repeating: 0, count: columns * s.bins)
+        var totals = [Double](repeating: 0, count: columns), rows = [Int](repeating: 0, count: columns)
         for h in try reader.histograms(stream) {
-            let column = (h.step - 1) * 7 / 300
+            let column = slot(h.step)
             for (b, c) in h.histogram.counts.enumerated() { expected[column * s.bins + b] += UInt64(c) }
             totals[column] += Double(h.histogram.count)
+            rows[column] += 1
         }
         #expect(s.counts == expected)
         #expect(s.totals == totals)
+        #expect(s.rows == rows)
         // A density integrates to the share of values inside the edges (1 for cosines), to rounding.
         let integral = s.density(3).reduce(0, +) * s.binWidth
         #expect(abs(integral - 1) < 1e-9)
+    }
+}
+
+@Test func histogramSumsAreTheSameFromBlocksRowsAndAnyMixOfThem() throws {
+    let run = try RunSource(directory: try Fixtures.load().momentumRuns[1])
+    let reader = try RunReader(directory: run.directory)
+    // Slots that cut blocks, hold whole ones, leave gaps and end mid-block; each stream summed from its rows.
+    let slots = [1...16, 17...40, 41...41, 60...95, 96...160, 200...287, 288...300]
+    let streams = ScoreStream.allCases
+    let sums = try HistogramSums.sum(run, streams: streams, slots: slots)
+    let halves = try [0..<3, 3..<7].map { try HistogramSums.sum(reader, streams: streams, slots: slots, active: $0) }
+    for stream in try reader.streams() {
+        let s = try #require(sums[stream])
+        var expected = [UInt64](repeating: 0, count: slots.count * s.bins)
+        var totals = [Double](repeating: 0, count: slots.count)
+        for h in try reader.histograms(stream) {
+            guard let slot = slots.firstIndex(where: { $0.contains(h.step) }) else { continue }
+            for (b, c) in h.histogram.counts.enumerated() { expected[slot * s.bins + b] += UInt64(c) }
+            totals[slot] += Double(h.histogram.count)
+        }
+        #expect(s.counts == expected, "\(stream)")
+        #expect(s.totals == totals, "\(stream)")
+        let a = try #require(halves[0][stream]), b = try #require(halves[1][stream])
+        #expect(zip(a.counts, b.counts).map { $0 &+ $1 } == expected, "\(stream)")
     }
 }
 

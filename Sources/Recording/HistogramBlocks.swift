@@ -1,0 +1,112 @@
+// HistogramBlocks: the derived `histogram_blocks` table (schema version 2). Block b of a stream is the exact sum
+// of that stream's histograms over steps 16b+1 … 16b+16: bin counts (UInt64, so no sum can overflow), under- and
+// overflow, NaN and value counts, and how many histogram rows went in. A figure over a long run (a heat map of
+// 100k steps) then reads one row per 16 steps instead of one per step, and gets the same integers.
+// Written by the writer in the transaction that records a block's last step (summed from the rows already in
+// the store, so a resumed run, whose block is half old rows and half recomputed ones, writes the same block as an
+// uninterrupted one), deleted with the steps after a checkpoint (by last step), and filled for every complete
+// block when a version-1 store is migrated. A block whose rows of one stream disagree on the bin spec is not
+// written at all: readers then fall back to the rows and report the disagreement themselves.
+// Deliberately not here: reading the blocks (RunReader+Bulk.swift), moments (sum, sum_sq, min, max stay per step).
+import Foundation
+import GRDB
+
+enum HistogramBlocks {
+    /// Steps per block.
+    static let steps = 16
+
+    /// The block holding `step` (steps start at 1; steps below 1 have no block).
+    static func block(of step: Int) -> Int { step >= 1 ? (step - 1) / steps : -1 }
+    /// First and last step of block `block`.
+    static func firstStep(of block: Int) -> Int { block * steps + 1 }
+    static func lastStep(of block: Int) -> Int { (block + 1) * steps }
+    static func isLastStepOfBlock(_ step: Int) -> Bool { step >= 1 && step % steps == 0 }
+
+    /// One stream's running sum within a block.
+    private struct Sum {
+        var lower: Double, upper: Double, bins: Int
+        var rows = 0, underflow = 0, overflow = 0, nan = 0, count = 0
+        var counts: [UInt64]
+        var consistent = true
+    }
+
+    /// (Re)writes the blocks in `blocks` (every block when nil) from the `histograms` table. Only complete blocks
+    /// (last step ≤ the largest recorded step) are written.
+    static func write(_ db: Database, path: String, blocks: ClosedRange<Int>?) throws {
+        guard let lastRecorded = try Int.fetchOne(db, sql: "SELECT max(step) FROM histograms") else { return }
+        let lastComplete = block(of: lastRecorded + 1) - 1 // the block ending at or before lastRecorded
+        let first = max(0, blocks?.lowerBound ?? 0), last = min(lastComplete, blocks?.upperBound ?? lastComplete)
+        if first > last { return }
+        try db.execute(sql: "DELETE FROM histogram_blocks WHERE first_step BETWEEN ? AND ?",
+                       arguments: [firstStep(of: first), firstStep(of: last)])
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO histogram_blocks(first_step, stream, last_step, rows, lo, hi, bins, underflow, overflow, nan,
+              count, counts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        var current = -1
+        var sums: [String: Sum] = [:]
+        func flush() throws {
+            defer { sums = [:] }
+            // One stream with mixed bin specs: no row for this block at all (readers read its steps row by row).
+            guard current >= 0, !sums.isEmpty, sums.values.allSatisfy(\.consistent) else { return }
+            for (stream, s) in sums.sorted(by: { $0.key < $1.key }) {
+                try insert.execute(arguments: [firstStep(of: current), stream, lastStep(of: current), s.rows, s.lower,
+                                               s.upper, s.bins, s.underflow, s.overflow, s.nan, s.count,
+                                               BlobCoding.encode(s.counts)])
+            }
+        }
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT step, stream, lo, hi, bins, underflow, overflow, nan, count, counts FROM histograms
+            WHERE step BETWEEN ? AND ? ORDER BY step, stream
+            """, arguments: [firstStep(of: first), lastStep(of: last)])
+        while let row = try rows.next() {
+            // Storage classes checked cell by cell (GRDB's conversions would trap on a mistyped cell).
+            guard let step = integer(row, 0), let stream = text(row, 1), let lower = real(row, 2),
+                  let upper = real(row, 3), let bins = integer(row, 4), bins > 0, let underflow = integer(row, 5),
+                  let overflow = integer(row, 6), let nan = integer(row, 7), let count = integer(row, 8),
+                  let data = blob(row, 9), data.count == bins * 4
+            else { throw RecordingError.corruptStore(path: path, reason: "a histogram row has a missing or mistyped cell") }
+            let b = block(of: step)
+            if b != current { try flush(); current = b }
+            var s = sums[stream] ?? Sum(lower: lower, upper: upper, bins: bins, counts: Array(repeating: 0, count: bins))
+            if s.lower != lower || s.upper != upper || s.bins != bins {
+                s.consistent = false
+            } else {
+                s.rows += 1; s.underflow += underflow; s.overflow += overflow; s.nan += nan; s.count += count
+                data.withUnsafeBytes { raw in
+                    s.counts.withUnsafeMutableBufferPointer { out in
+                        for i in 0..<bins {
+                            out[i] &+= UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+                        }
+                    }
+                }
+            }
+            sums[stream] = s
+        }
+        try flush()
+    }
+}
+
+
+private func integer(_ row: Row, _ index: Int) -> Int? {
+    if case .int64(let v) = (row[index] as DatabaseValue).storage { return Int(v) }
+    return nil
+}
+
+private func real(_ row: Row, _ index: Int) -> Double? {
+    switch (row[index] as DatabaseValue).storage {
+    case .double(let v): return v
+    case .int64(let v): return Double(v)
+    default: return nil
+    }
+}
+
+private func text(_ row: Row, _ index: Int) -> String? {
+    if case .string(let v) = (row[index] as DatabaseValue).storage { return v }
+    return nil
+}
+
+private func blob(_ row: Row, _ index: Int) -> Data? {
+    if case .blob(let v) = (row[index] as DatabaseValue).storage { return v }
+    return nil
+}
