@@ -1,12 +1,14 @@
 // HistogramBlocks: the derived `histogram_blocks` table (schema version 2). Block b of a stream is the exact sum
-// of that stream's histograms over steps 16b+1 … 16b+16: bin counts (UInt64, so no sum can overflow), under- and
-// overflow, NaN and value counts, and how many histogram rows went in. A figure over a long run (a heat map of
-// 100k steps) then reads one row per 16 steps instead of one per step, and gets the same integers.
+// of that stream's histograms over steps 16b+1 … 16b+16: bin counts (little-endian UInt32 like the histograms',
+// so a row of 200 bins fits in its B-tree page with no overflow page), under- and overflow, NaN and value counts,
+// and how many histogram rows went in. A figure over a long run (a heat map of 100k steps) then reads one row per
+// 16 steps instead of one per step, and gets the same integers.
 // Written by the writer in the transaction that records a block's last step (summed from the rows already in
 // the store, so a resumed run, whose block is half old rows and half recomputed ones, writes the same block as an
 // uninterrupted one), deleted with the steps after a checkpoint (by last step), and filled for every complete
-// block when a version-1 store is migrated. A block whose rows of one stream disagree on the bin spec is not
-// written at all: readers then fall back to the rows and report the disagreement themselves.
+// block when a version-1 store is migrated. A block whose rows of one stream disagree on the bin spec, or with a
+// bin whose sum does not fit a UInt32 (more than 268M scores per step), is not written at all: readers then fall
+// back to the rows (and report a disagreement themselves).
 // Deliberately not here: reading the blocks (RunReader+Bulk.swift), moments (sum, sum_sq, min, max stay per step).
 import Foundation
 import GRDB
@@ -47,12 +49,14 @@ enum HistogramBlocks {
         var sums: [String: Sum] = [:]
         func flush() throws {
             defer { sums = [:] }
-            // One stream with mixed bin specs: no row for this block at all (readers read its steps row by row).
-            guard current >= 0, !sums.isEmpty, sums.values.allSatisfy(\.consistent) else { return }
+            // One stream with mixed bin specs or a bin over UInt32: no row for this block at all (readers read its
+            // steps row by row).
+            guard current >= 0, !sums.isEmpty,
+                  sums.values.allSatisfy({ $0.consistent && $0.counts.allSatisfy { $0 <= UInt64(UInt32.max) } }) else { return }
             for (stream, s) in sums.sorted(by: { $0.key < $1.key }) {
                 try insert.execute(arguments: [firstStep(of: current), stream, lastStep(of: current), s.rows, s.lower,
                                                s.upper, s.bins, s.underflow, s.overflow, s.nan, s.count,
-                                               BlobCoding.encode(s.counts)])
+                                               BlobCoding.encode(s.counts.map { UInt32($0) })])
             }
         }
         let rows = try Row.fetchCursor(db, sql: """

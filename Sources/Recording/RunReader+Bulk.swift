@@ -30,25 +30,18 @@ public struct HistogramRowView {
     public var overflow: Int
     /// Non-NaN values (bins + underflow + overflow).
     public var count: Int
-    /// `bins` little-endian counts of `bytesPerCount` bytes (4: a row's UInt32, 8: a block's UInt64); do not keep
-    /// this buffer beyond the callback.
+    /// `bins` little-endian UInt32 counts; do not keep this buffer beyond the callback.
     public var counts: UnsafeRawBufferPointer
-    public var bytesPerCount: Int
 
     /// The count of bin `index` (0-based, < `bins`).
-    @inlinable public func count(ofBin index: Int) -> UInt64 {
-        bytesPerCount == 8 ? UInt64(littleEndian: counts.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self))
-            : UInt64(UInt32(littleEndian: counts.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self)))
+    @inlinable public func count(ofBin index: Int) -> UInt32 {
+        UInt32(littleEndian: counts.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
     }
 
-    /// Adds the bin counts to `out[0..<bins]` (exact integer adds; vectorises).
+    /// Adds the bin counts to `out[0..<bins]` (exact integer adds of zero-extended counts; vectorises).
     @inlinable public func addCounts(to out: UnsafeMutablePointer<UInt64>) {
         guard let source = counts.baseAddress else { return }
-        if bytesPerCount == 8 {
-            for b in 0..<bins { out[b] &+= UInt64(littleEndian: source.loadUnaligned(fromByteOffset: b &* 8, as: UInt64.self)) }
-        } else {
-            for b in 0..<bins { out[b] &+= UInt64(UInt32(littleEndian: source.loadUnaligned(fromByteOffset: b &* 4, as: UInt32.self))) }
-        }
+        for b in 0..<bins { out[b] &+= UInt64(UInt32(littleEndian: source.loadUnaligned(fromByteOffset: b &* 4, as: UInt32.self))) }
     }
 }
 
@@ -92,7 +85,7 @@ extension RunReader {
                                  in range: ClosedRange<Int>?, _ body: (HistogramRowView) throws -> Void) throws {
         let wanted = ScoreStream.allCases.filter(streams.contains)
         if wanted.isEmpty { return }
-        let block = table != "histograms", bytesPerCount = block ? 8 : 4, what = block ? "histogram block" : "histogram"
+        let what = table == "histograms" ? "histogram" : "histogram block"
         // Stream names are the enum's own constants, so they can be written into the SQL; the stream comes back
         // as its index in `wanted` to avoid a String per row.
         let names = wanted.map { "'\($0.rawValue)'" }.joined(separator: ", ")
@@ -113,7 +106,7 @@ extension RunReader {
                 }
                 let bins = Int(sqlite3_column_int64(statement, 4))
                 let bytes = Int(sqlite3_column_bytes(statement, 8))
-                guard bins > 0, sqlite3_column_type(statement, 8) == SQLITE_BLOB, bytes == bins * bytesPerCount,
+                guard bins > 0, sqlite3_column_type(statement, 8) == SQLITE_BLOB, bytes == bins * 4,
                       let blob = sqlite3_column_blob(statement, 8) else {
                     throw corrupt("the \(stream.rawValue) \(what) at step \(step) has a counts BLOB that does not hold \(bins) bins")
                 }
@@ -123,8 +116,7 @@ extension RunReader {
                                           underflow: Int(sqlite3_column_int64(statement, 5)),
                                           overflow: Int(sqlite3_column_int64(statement, 6)),
                                           count: Int(sqlite3_column_int64(statement, 7)),
-                                          counts: UnsafeRawBufferPointer(start: blob, count: bytes),
-                                          bytesPerCount: bytesPerCount))
+                                          counts: UnsafeRawBufferPointer(start: blob, count: bytes)))
             }
         }
     }

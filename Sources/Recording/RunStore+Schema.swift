@@ -15,7 +15,7 @@
 // of the histograms of 16 consecutive steps (block b = steps 16b+1 … 16b+16), written in the transaction of the
 // block's last step, so a heat map over 100k steps reads 16× fewer rows:
 //   histogram_blocks(first_step, stream, last_step, rows, lo, hi, bins, underflow, overflow, nan, count,
-//                    counts BLOB, PRIMARY KEY(first_step, stream))   -- counts: `bins` little-endian UInt64
+//                    counts BLOB, PRIMARY KEY(first_step, stream))   -- counts: `bins` little-endian UInt32
 // The version is `meta.schema_version` (and PRAGMA user_version, for tools). A writer migrates older stores
 // step by step inside one transaction (1 → 2 fills the blocks from the stored histograms); readers accept
 // versions 1 … current (a version-1 store has no blocks and is read row by row) and refuse newer ones.
@@ -94,14 +94,6 @@ enum BlobCoding {
         var data = Data(count: counts.count * 4)
         data.withUnsafeMutableBytes { raw in
             for (i, c) in counts.enumerated() { raw.storeBytes(of: c.littleEndian, toByteOffset: i * 4, as: UInt32.self) }
-        }
-        return data
-    }
-
-    static func encode(_ counts: [UInt64]) -> Data {
-        var data = Data(count: counts.count * 8)
-        data.withUnsafeMutableBytes { raw in
-            for (i, c) in counts.enumerated() { raw.storeBytes(of: c.littleEndian, toByteOffset: i * 8, as: UInt64.self) }
         }
         return data
     }

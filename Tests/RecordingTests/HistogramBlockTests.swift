@@ -26,7 +26,7 @@ private func expectedBlocks(_ folder: String, blocks: [ClosedRange<Int>]) throws
         try reader.forEachHistogram(Set(ScoreStream.allCases), in: range) { h in
             var s = perStream[h.stream] ?? (0, 0, 0, 0, Array(repeating: 0, count: h.bins))
             s.rows += 1; s.under += h.underflow; s.over += h.overflow; s.count += h.count
-            for b in 0..<h.bins { s.counts[b] += h.count(ofBin: b) }
+            for b in 0..<h.bins { s.counts[b] += UInt64(h.count(ofBin: b)) }
             perStream[h.stream] = s
         }
         for stream in ScoreStream.allCases.sorted(by: { $0.rawValue < $1.rawValue }) {
