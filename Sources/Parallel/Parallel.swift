@@ -3,8 +3,9 @@
 // which may not import each other).
 // Determinism rule: a work item's arithmetic never depends on which thread runs it or on how many threads
 // there are; callers split work into a number of items that depends only on the shapes, and reduce partial
-// results in item order afterwards. Deliberately not here: work stealing, nested parallelism, async tasks.
+// results in item order afterwards. Deliberately not here: work stealing between nested loops, async tasks.
 import Dispatch
+import Synchronization
 
 /// A raw pointer that may cross into `concurrentPerform` closures. Disjoint writes are the caller's job.
 public struct SendablePointer<T>: @unchecked Sendable {
@@ -25,8 +26,10 @@ public struct SendableConstPointer<T>: @unchecked Sendable {
     }
 }
 
-/// Calls `body(item)` for every item in 0..<count, on at most `threads` threads. Items are handed out
-/// round-robin (item i goes to worker i mod workers); with one worker they run in order on the caller.
+/// Calls `body(item)` for every item in 0..<count, on at most `threads` threads; with one worker they run in order
+/// on the caller. Items are handed out in order from a shared counter, so a worker that runs faster (on a vCPU the
+/// host gives more time) takes more of them instead of waiting for the slow one at the end; which worker runs an
+/// item never changes its arithmetic.
 @inlinable
 public func parallelFor(_ count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
     let workers = max(1, min(threads, count))
@@ -34,11 +37,12 @@ public func parallelFor(_ count: Int, threads: Int, _ body: @Sendable (Int) -> V
         for item in 0..<count { body(item) }
         return
     }
-    DispatchQueue.concurrentPerform(iterations: workers) { worker in
-        var item = worker
-        while item < count {
+    let next = Atomic<Int>(0)
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        while true {
+            let item = next.wrappingAdd(1, ordering: .relaxed).oldValue
+            if item >= count { return }
             body(item)
-            item += workers
         }
     }
 }
