@@ -90,27 +90,3 @@ enum HistogramBlocks {
         try flush()
     }
 }
-
-
-private func integer(_ row: Row, _ index: Int) -> Int? {
-    if case .int64(let v) = (row[index] as DatabaseValue).storage { return Int(v) }
-    return nil
-}
-
-private func real(_ row: Row, _ index: Int) -> Double? {
-    switch (row[index] as DatabaseValue).storage {
-    case .double(let v): return v
-    case .int64(let v): return Double(v)
-    default: return nil
-    }
-}
-
-private func text(_ row: Row, _ index: Int) -> String? {
-    if case .string(let v) = (row[index] as DatabaseValue).storage { return v }
-    return nil
-}
-
-private func blob(_ row: Row, _ index: Int) -> Data? {
-    if case .blob(let v) = (row[index] as DatabaseValue).storage { return v }
-    return nil
-}

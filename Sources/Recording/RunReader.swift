@@ -297,8 +297,9 @@ public final class RunReader: Sendable {
     }
 }
 
-// Cell decoders: exact storage class checks, no GRDB conversions that could trap on a mistyped cell.
-private func integer(_ row: Row, _ index: Int) -> Int? {
+// Cell decoders (also used by HistogramBlocks): exact storage class checks, no GRDB conversions that could trap on
+// a mistyped cell.
+func integer(_ row: Row, _ index: Int) -> Int? {
     switch (row[index] as DatabaseValue).storage {
     case .int64(let v): return Int(v)
     case .double(let v) where v.rounded() == v && abs(v) < 9e15: return Int(v)
@@ -306,7 +307,7 @@ private func integer(_ row: Row, _ index: Int) -> Int? {
     }
 }
 
-private func real(_ row: Row, _ index: Int) -> Double? {
+func real(_ row: Row, _ index: Int) -> Double? {
     switch (row[index] as DatabaseValue).storage {
     case .double(let v): return v
     case .int64(let v): return Double(v)
@@ -314,12 +315,12 @@ private func real(_ row: Row, _ index: Int) -> Double? {
     }
 }
 
-private func text(_ row: Row, _ index: Int) -> String? {
+func text(_ row: Row, _ index: Int) -> String? {
     if case .string(let v) = (row[index] as DatabaseValue).storage { return v }
     return nil
 }
 
-private func blob(_ row: Row, _ index: Int) -> Data? {
+func blob(_ row: Row, _ index: Int) -> Data? {
     if case .blob(let v) = (row[index] as DatabaseValue).storage { return v }
     return nil
 }

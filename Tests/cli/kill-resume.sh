@@ -2,10 +2,10 @@
 # kill-resume.sh: a run killed with SIGKILL mid-epoch, or stopped with SIGINT, and then resumed, ends with the
 # same store data as an uninterrupted run of the same config (with other thread counts, too).
 # Usage: Tests/cli/kill-resume.sh PATH/TO/scorescope      (a debug or release build; release is ~15x faster)
-# Compared: every row of steps (without the wall-clock column ms), histograms (counts as hex), evals, samples,
-# events (without the interruption-only kinds resumed/interrupted/checkpoint and the id column), and the meta
-# values config, status, histogram_specs, data; floats compared exactly (Python repr). Not compared: meta
-# created/threads/blas_core (wall clock and machine). Needs python3 (sqlite3 module) and sqlite3.
+# Compared: every row of steps (without the wall-clock column ms), histograms and histogram blocks (counts as
+# hex), evals, samples, events (without the interruption-only kinds resumed/interrupted/checkpoint and the id
+# column), and the meta values config, status, histogram_specs, data; floats compared exactly (Python repr).
+# Not compared: meta created/threads/blas_core (wall clock and machine). Needs python3 (sqlite3) and sqlite3.
 # Deliberately not here: anything the Swift tests already cover in-process (resume after a crash at a chosen
 # step, refusals, divergence).
 set -euo pipefail
@@ -52,6 +52,8 @@ cols = [r[1] for r in db.execute("PRAGMA table_info(steps)") if r[1] != "ms"]
 print("# steps"); rows("SELECT " + ", ".join(cols) + " FROM steps ORDER BY step")
 print("# histograms"); rows("SELECT step, stream, lo, hi, bins, underflow, overflow, nan, count, sum, sum_sq, min, max, "
                            "hex(counts) FROM histograms ORDER BY step, stream")
+print("# histogram_blocks"); rows("SELECT first_step, stream, last_step, rows, lo, hi, bins, underflow, overflow, nan, count, "
+                                 "hex(counts) FROM histogram_blocks ORDER BY first_step, stream")
 print("# evals"); rows("SELECT * FROM evals ORDER BY step, kind")
 print("# events"); rows("SELECT step, kind, detail FROM events WHERE kind NOT IN ('resumed', 'interrupted', 'checkpoint') "
                        "ORDER BY id")
