@@ -32,12 +32,21 @@ enum HistogramBlocks {
         var consistent = true
     }
 
-    /// (Re)writes the blocks in `blocks` (every block when nil) from the `histograms` table. Only complete blocks
-    /// (last step ≤ the largest recorded step) are written.
-    static func write(_ db: Database, path: String, blocks: ClosedRange<Int>?) throws {
-        guard let lastRecorded = try Int.fetchOne(db, sql: "SELECT max(step) FROM histograms") else { return }
-        let lastComplete = block(of: lastRecorded + 1) - 1 // the block ending at or before lastRecorded
-        let first = max(0, blocks?.lowerBound ?? 0), last = min(lastComplete, blocks?.upperBound ?? lastComplete)
+    /// (Re)writes block `block` from the `histograms` table: the writer calls it in the transaction that records
+    /// the block's last step.
+    static func write(_ db: Database, path: String, block: Int) throws {
+        if block >= 0 { try write(db, path: path, first: block, last: block) }
+    }
+
+    /// Writes every complete block (last step ≤ the largest recorded step) from the `histograms` table: migration.
+    static func writeAll(_ db: Database, path: String) throws {
+        let lastSteps = try Int.fetchOne(db, sql: "SELECT max(step) FROM steps")
+        let lastHistograms = try Int.fetchOne(db, sql: "SELECT max(step) FROM histograms")
+        guard let lastRecorded = [lastSteps, lastHistograms].compactMap({ $0 }).max() else { return }
+        try write(db, path: path, first: 0, last: block(of: lastRecorded + 1) - 1)
+    }
+
+    private static func write(_ db: Database, path: String, first: Int, last: Int) throws {
         if first > last { return }
         try db.execute(sql: "DELETE FROM histogram_blocks WHERE first_step BETWEEN ? AND ?",
                        arguments: [firstStep(of: first), firstStep(of: last)])
@@ -49,8 +58,8 @@ enum HistogramBlocks {
         var sums: [String: Sum] = [:]
         func flush() throws {
             defer { sums = [:] }
-            // One stream with mixed bin specs or a bin over UInt32: no row for this block at all (readers read its
-            // steps row by row).
+            // One stream with mixed bin specs, a bin over UInt32 or a count over Int64: no row for this block at all
+            // (readers read its steps row by row).
             guard current >= 0, !sums.isEmpty,
                   sums.values.allSatisfy({ $0.consistent && $0.counts.allSatisfy { $0 <= UInt64(UInt32.max) } }) else { return }
             for (stream, s) in sums.sorted(by: { $0.key < $1.key }) {
@@ -64,11 +73,13 @@ enum HistogramBlocks {
             WHERE step BETWEEN ? AND ? ORDER BY step, stream
             """, arguments: [firstStep(of: first), lastStep(of: last)])
         while let row = try rows.next() {
-            // Storage classes checked cell by cell (GRDB's conversions would trap on a mistyped cell).
-            guard let step = integer(row, 0), let stream = text(row, 1), let lower = real(row, 2),
-                  let upper = real(row, 3), let bins = integer(row, 4), bins > 0, let underflow = integer(row, 5),
-                  let overflow = integer(row, 6), let nan = integer(row, 7), let count = integer(row, 8),
-                  let data = blob(row, 9), data.count == bins * 4
+            // Storage classes checked cell by cell (GRDB's conversions would trap on a mistyped cell); integers must
+            // be stored as integers, as the bulk reader requires.
+            guard let step = exactInteger(row, 0), let stream = text(row, 1), let lower = real(row, 2),
+                  let upper = real(row, 3), let bins = exactInteger(row, 4), bins > 0,
+                  let underflow = exactInteger(row, 5), let overflow = exactInteger(row, 6),
+                  let nan = exactInteger(row, 7), let count = exactInteger(row, 8),
+                  let data = blob(row, 9), data.count % 4 == 0, data.count / 4 == bins
             else { throw RecordingError.corruptStore(path: path, reason: "a histogram row has a missing or mistyped cell") }
             let b = block(of: step)
             if b != current { try flush(); current = b }
@@ -76,7 +87,15 @@ enum HistogramBlocks {
             if s.lower != lower || s.upper != upper || s.bins != bins {
                 s.consistent = false
             } else {
-                s.rows += 1; s.underflow += underflow; s.overflow += overflow; s.nan += nan; s.count += count
+                // Overflow-checked sums (a damaged cell near Int64.max must not trap): an overflow drops the block.
+                func add(_ total: inout Int, _ value: Int) -> Bool {
+                    let (sum, overflow) = total.addingReportingOverflow(value)
+                    total = sum
+                    return !overflow
+                }
+                s.rows += 1
+                let fits = add(&s.underflow, underflow) && add(&s.overflow, overflow) && add(&s.nan, nan) && add(&s.count, count)
+                if !fits { s.consistent = false }
                 data.withUnsafeBytes { raw in
                     s.counts.withUnsafeMutableBufferPointer { out in
                         for i in 0..<bins {

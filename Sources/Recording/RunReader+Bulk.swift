@@ -45,6 +45,26 @@ public struct HistogramRowView {
     }
 }
 
+/// The bulk histogram scans of one read transaction (`RunReader.scan`); valid only inside its body.
+public struct HistogramScanner {
+    fileprivate let reader: RunReader
+    fileprivate let db: Database
+
+    /// `RunReader.forEachHistogram` in this snapshot.
+    public func forEachHistogram(_ streams: Set<ScoreStream>, in range: ClosedRange<Int>? = nil,
+                                 _ body: (HistogramRowView) throws -> Void) throws {
+        try reader.forEachCountRow(db, table: "histograms", step: "step", extra: "step, 1", streams, in: range, body)
+    }
+
+    /// `RunReader.forEachHistogramBlock` in this snapshot (nothing on a version-1 store).
+    public func forEachHistogramBlock(_ streams: Set<ScoreStream>, firstStepIn range: ClosedRange<Int>? = nil,
+                                      _ body: (HistogramRowView) throws -> Void) throws {
+        guard reader.hasHistogramBlocks else { return }
+        try reader.forEachCountRow(db, table: "histogram_blocks", step: "first_step", extra: "last_step, rows",
+                                   streams, in: range, body)
+    }
+}
+
 extension RunReader {
     /// Several `steps` columns over `range` (all steps when nil) in one query: the steps ascending and one value
     /// array per requested column, in the order given; NULL (or non-numeric) cells read as NaN.
@@ -67,7 +87,7 @@ extension RunReader {
     /// (streams of one step in stream-name order). The row's counts are read in place, not copied.
     public func forEachHistogram(_ streams: Set<ScoreStream>, in range: ClosedRange<Int>? = nil,
                                  _ body: (HistogramRowView) throws -> Void) throws {
-        try forEachCountRow(table: "histograms", step: "step", extra: "step, 1", streams, in: range, body)
+        try scan { try $0.forEachHistogram(streams, in: range, body) }
     }
 
     /// Calls `body` for every histogram block (`histogram_blocks`, schema version 2: the exact sum of a stream's
@@ -75,17 +95,24 @@ extension RunReader {
     /// nil), ascending by first step. Nothing on a version-1 store (`hasHistogramBlocks` is false).
     public func forEachHistogramBlock(_ streams: Set<ScoreStream>, firstStepIn range: ClosedRange<Int>? = nil,
                                       _ body: (HistogramRowView) throws -> Void) throws {
-        guard hasHistogramBlocks else { return }
-        try forEachCountRow(table: "histogram_blocks", step: "first_step", extra: "last_step, rows", streams, in: range, body)
+        try scan { try $0.forEachHistogramBlock(streams, firstStepIn: range, body) }
+    }
+
+    /// Runs `body` inside one read transaction: every scan it makes through the scanner sees the same committed
+    /// snapshot (a figure that reads blocks and then rows cannot mix two versions of a resumed run).
+    public func scan<T>(_ body: (HistogramScanner) throws -> T) throws -> T {
+        try read { db in try body(HistogramScanner(reader: self, db: db)) }
     }
 
     /// The shared scan of `histograms` and `histogram_blocks`: columns step, stream index, lo, hi, bins, underflow,
-    /// overflow, count, counts, then `extra` (last step and rows).
-    private func forEachCountRow(table: String, step stepColumn: String, extra: String, _ streams: Set<ScoreStream>,
-                                 in range: ClosedRange<Int>?, _ body: (HistogramRowView) throws -> Void) throws {
+    /// overflow, count, counts, then `extra` (last step and rows). Block rows must cover exactly one block.
+    fileprivate func forEachCountRow(_ db: Database, table: String, step stepColumn: String, extra: String,
+                                     _ streams: Set<ScoreStream>, in range: ClosedRange<Int>?,
+                                     _ body: (HistogramRowView) throws -> Void) throws {
         let wanted = ScoreStream.allCases.filter(streams.contains)
         if wanted.isEmpty { return }
-        let what = table == "histograms" ? "histogram" : "histogram block"
+        let isBlock = table != "histograms", what = isBlock ? "histogram block" : "histogram"
+        let blockSteps = RunStore.histogramBlockSteps
         // Stream names are the enum's own constants, so they can be written into the SQL; the stream comes back
         // as its index in `wanted` to avoid a String per row.
         let names = wanted.map { "'\($0.rawValue)'" }.joined(separator: ", ")
@@ -94,30 +121,33 @@ extension RunReader {
             + "WHERE stream IN (\(names))" + rangeSQL(range, prefix: " AND", column: stepColumn) + " ORDER BY \(stepColumn), stream"
         // Integer cells: step, stream index, bins, underflow, overflow, count, last step, rows.
         let integerColumns: [Int32] = [0, 1, 4, 5, 6, 7, 9, 10]
-        try read { db in
-            try forEachRow(db, sql) { statement in
-                for column in integerColumns where sqlite3_column_type(statement, column) != SQLITE_INTEGER {
-                    throw corrupt("a \(what) row has a missing or mistyped cell \(column)")
-                }
-                let step = Int(sqlite3_column_int64(statement, 0))
-                let stream = wanted[Int(sqlite3_column_int64(statement, 1))]
-                guard let lower = real(statement, 2), let upper = real(statement, 3), upper > lower else {
-                    throw corrupt("the \(stream.rawValue) \(what) at step \(step) has no valid edges")
-                }
-                let bins = Int(sqlite3_column_int64(statement, 4))
-                let bytes = Int(sqlite3_column_bytes(statement, 8))
-                guard bins > 0, sqlite3_column_type(statement, 8) == SQLITE_BLOB, bytes == bins * 4,
-                      let blob = sqlite3_column_blob(statement, 8) else {
-                    throw corrupt("the \(stream.rawValue) \(what) at step \(step) has a counts BLOB that does not hold \(bins) bins")
-                }
-                try body(HistogramRowView(step: step, lastStep: Int(sqlite3_column_int64(statement, 9)),
-                                          rows: Int(sqlite3_column_int64(statement, 10)), stream: stream,
-                                          lower: lower, upper: upper, bins: bins,
-                                          underflow: Int(sqlite3_column_int64(statement, 5)),
-                                          overflow: Int(sqlite3_column_int64(statement, 6)),
-                                          count: Int(sqlite3_column_int64(statement, 7)),
-                                          counts: UnsafeRawBufferPointer(start: blob, count: bytes)))
+        try forEachRow(db, sql) { statement in
+            for column in integerColumns where sqlite3_column_type(statement, column) != SQLITE_INTEGER {
+                throw corrupt("a \(what) row has a missing or mistyped cell \(column)")
             }
+            let step = Int(sqlite3_column_int64(statement, 0))
+            let stream = wanted[Int(sqlite3_column_int64(statement, 1))]
+            let lastStep = Int(sqlite3_column_int64(statement, 9)), rows = Int(sqlite3_column_int64(statement, 10))
+            if isBlock && (step < 1 || (step - 1) % blockSteps != 0 || lastStep != step + blockSteps - 1
+                           || !(1...blockSteps).contains(rows)) {
+                throw corrupt("the \(stream.rawValue) histogram block at step \(step) does not cover one block "
+                    + "(last step \(lastStep), \(rows) rows)")
+            }
+            guard let lower = real(statement, 2), let upper = real(statement, 3), upper > lower else {
+                throw corrupt("the \(stream.rawValue) \(what) at step \(step) has no valid edges")
+            }
+            let bins = Int(sqlite3_column_int64(statement, 4))
+            let bytes = Int(sqlite3_column_bytes(statement, 8))
+            guard bins > 0, sqlite3_column_type(statement, 8) == SQLITE_BLOB, bytes % 4 == 0, bytes / 4 == bins,
+                  let blob = sqlite3_column_blob(statement, 8) else {
+                throw corrupt("the \(stream.rawValue) \(what) at step \(step) has a counts BLOB that does not hold \(bins) bins")
+            }
+            try body(HistogramRowView(step: step, lastStep: lastStep, rows: rows, stream: stream,
+                                      lower: lower, upper: upper, bins: bins,
+                                      underflow: Int(sqlite3_column_int64(statement, 5)),
+                                      overflow: Int(sqlite3_column_int64(statement, 6)),
+                                      count: Int(sqlite3_column_int64(statement, 7)),
+                                      counts: UnsafeRawBufferPointer(start: blob, count: bytes)))
         }
     }
 

@@ -307,6 +307,12 @@ func integer(_ row: Row, _ index: Int) -> Int? {
     }
 }
 
+/// An INTEGER cell only (no whole-number REAL), for cells the bulk scans also read as integers.
+func exactInteger(_ row: Row, _ index: Int) -> Int? {
+    if case .int64(let v) = (row[index] as DatabaseValue).storage { return Int(v) }
+    return nil
+}
+
 func real(_ row: Row, _ index: Int) -> Double? {
     switch (row[index] as DatabaseValue).storage {
     case .double(let v): return v

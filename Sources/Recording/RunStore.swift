@@ -146,8 +146,7 @@ public final class RunStore: @unchecked Sendable {
                     ])
                 }
                 if HistogramBlocks.isLastStepOfBlock(step.step) {
-                    let block = HistogramBlocks.block(of: step.step)
-                    try HistogramBlocks.write(db, path: path, blocks: block...block)
+                    try HistogramBlocks.write(db, path: path, block: HistogramBlocks.block(of: step.step))
                 }
                 let insertSample = try db.cachedStatement(
                     sql: "INSERT INTO samples(step, kind, idx, vector) VALUES (?, ?, ?, ?)")
@@ -241,7 +240,7 @@ public final class RunStore: @unchecked Sendable {
                 for sql in RunStoreSchema.migrations[version] { try db.execute(sql: sql) }
                 version += 1
                 // Version 2's blocks are derived data: fill them from the histograms already stored.
-                if version == 2 { try HistogramBlocks.write(db, path: path, blocks: nil) }
+                if version == 2 { try HistogramBlocks.writeAll(db, path: path) }
             }
             try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
                            arguments: [MetaKey.schemaVersion, String(version)])

@@ -50,6 +50,10 @@ enum HistogramSums {
     static func sum(_ reader: RunReader, streams: [ScoreStream], slots: [ClosedRange<Int>],
                     active: Range<Int>) throws(ReportError) -> [ScoreStream: StreamSums] {
         if active.isEmpty { return [:] }
+        guard active.lowerBound >= 0, active.upperBound <= slots.count,
+              zip(slots, slots.dropFirst()).allSatisfy({ $0.upperBound < $1.lowerBound }) else {
+            throw .badOption("histogram sums need ascending, disjoint step ranges, got \(slots.prefix(8))")
+        }
         // Accumulators per stream position, in separate arrays mutated in place (no struct copies, no reference-count
         // traffic per row); stream → position without hashing per row.
         let all = ScoreStream.allCases, slotCount = slots.count
@@ -89,38 +93,52 @@ enum HistogramSums {
             return lo < active.upperBound && slots[lo].contains(first) && slots[lo].contains(last) ? lo : nil
         }
         let wanted = Set(streams)
-        let span = slots[active.lowerBound].lowerBound...slots[active.upperBound - 1].upperBound
+        // Active slots in runs of adjacent ones (step ranges that touch): one block query per run, so five epochs
+        // of a long run read five epochs' blocks, not everything between them.
+        var groups: [Range<Int>] = []
+        for j in active {
+            if let last = groups.last, slots[last.upperBound - 1].upperBound + 1 == slots[j].lowerBound {
+                groups[groups.count - 1] = last.lowerBound..<(j + 1)
+            } else {
+                groups.append(j..<(j + 1))
+            }
+        }
         try ReportError.wrap {
-            // 1. Blocks wholly inside a slot, remembered by first step (ascending, as read).
-            var usedBlocks: [ClosedRange<Int>] = []
-            let firstStarts = (span.lowerBound - RunStore.histogramBlockSteps + 1)...span.upperBound
-            try reader.forEachHistogramBlock(wanted, firstStepIn: firstStarts) { block in
-                guard let s = slot(holding: block.step, block.lastStep) else { return }
-                if usedBlocks.last != block.step...block.lastStep { usedBlocks.append(block.step...block.lastStep) }
-                try add(block, slot: s)
-            }
-            // 2. Every other step of the active slots, as maximal runs of consecutive steps, row by row.
-            var gaps: [ClosedRange<Int>] = []
-            func addGap(_ a: Int, _ b: Int) {
-                guard a <= b else { return }
-                if let last = gaps.last, last.upperBound + 1 == a { gaps[gaps.count - 1] = last.lowerBound...b } else { gaps.append(a...b) }
-            }
-            var next = 0
-            for j in active {
-                var cursor = slots[j].lowerBound
-                while next < usedBlocks.count && usedBlocks[next].upperBound <= slots[j].upperBound {
-                    addGap(cursor, usedBlocks[next].lowerBound - 1)
-                    cursor = usedBlocks[next].upperBound + 1
-                    next += 1
+            // One read transaction: blocks and rows come from the same committed snapshot.
+            try reader.scan { scanner in
+                // 1. Blocks wholly inside a slot, remembered by first step (ascending, as read).
+                var usedBlocks: [ClosedRange<Int>] = []
+                for group in groups {
+                    let first = slots[group.lowerBound].lowerBound, last = slots[group.upperBound - 1].upperBound
+                    try scanner.forEachHistogramBlock(wanted, firstStepIn: first...last) { block in
+                        guard let s = slot(holding: block.step, block.lastStep) else { return }
+                        if usedBlocks.last != block.step...block.lastStep { usedBlocks.append(block.step...block.lastStep) }
+                        try add(block, slot: s)
+                    }
                 }
-                addGap(cursor, slots[j].upperBound)
-            }
-            var j = active.lowerBound
-            for gap in gaps {
-                try reader.forEachHistogram(wanted, in: gap) { row in
-                    while j < active.upperBound && slots[j].upperBound < row.step { j += 1 }
-                    guard j < active.upperBound, slots[j].contains(row.step) else { return }
-                    try add(row, slot: j)
+                // 2. Every other step of the active slots, as maximal runs of consecutive steps, row by row.
+                var gaps: [ClosedRange<Int>] = []
+                func addGap(_ a: Int, _ b: Int) {
+                    guard a <= b else { return }
+                    if let last = gaps.last, last.upperBound + 1 == a { gaps[gaps.count - 1] = last.lowerBound...b } else { gaps.append(a...b) }
+                }
+                var next = 0
+                for j in active {
+                    var cursor = slots[j].lowerBound
+                    while next < usedBlocks.count && usedBlocks[next].upperBound <= slots[j].upperBound {
+                        addGap(cursor, usedBlocks[next].lowerBound - 1)
+                        cursor = usedBlocks[next].upperBound + 1
+                        next += 1
+                    }
+                    addGap(cursor, slots[j].upperBound)
+                }
+                var j = active.lowerBound
+                for gap in gaps {
+                    try scanner.forEachHistogram(wanted, in: gap) { row in
+                        while j < active.upperBound && slots[j].upperBound < row.step { j += 1 }
+                        guard j < active.upperBound, slots[j].contains(row.step) else { return }
+                        try add(row, slot: j)
+                    }
                 }
             }
         }
@@ -135,14 +153,15 @@ enum HistogramSums {
 
     /// The heat-map columns of a run's steps first…last: `wanted` equal slices (fewer for fewer steps); but when a
     /// slice would hold a histogram block or more, slices of whole blocks on the block grid (about `wanted` of
-    /// them), so that the sums come from the blocks. Returns the slots, their x edges in steps (evenly spaced; on
+    /// them), so that the sums come from the blocks. The same for every store (a version-1 store, without blocks,
+    /// is summed row by row into the same columns). Returns the slots, their x edges in steps (evenly spaced; on
     /// the block grid the first and last may reach past the run) and the run's own x range (half a step outside
     /// the first and last step).
-    static func columnLayout(first: Int, last: Int, wanted: Int, blocks: Bool)
+    static func columnLayout(first: Int, last: Int, wanted given: Int)
         -> (slots: [ClosedRange<Int>], xEdges: [Double], xRange: ClosedRange<Double>) {
-        let span = last - first + 1, blockSteps = RunStore.histogramBlockSteps
+        let span = last - first + 1, blockSteps = RunStore.histogramBlockSteps, wanted = max(1, given)
         let xRange = (Double(first) - 0.5)...(Double(last) + 0.5)
-        if blocks && span >= wanted * blockSteps {
+        if span >= wanted * blockSteps {
             let per = max(1, Int((Double(span) / Double(wanted) / Double(blockSteps)).rounded())) * blockSteps
             // The block grid: blocks start at steps 1, 17, 33, …
             let origin = first - ((first - 1) % blockSteps + blockSteps) % blockSteps
@@ -172,8 +191,7 @@ enum HistogramSums {
         var layouts: [(slots: [ClosedRange<Int>], xEdges: [Double], xRange: ClosedRange<Double>)] = []
         for run in runs {
             let range = try run.requireSteps(for: "heatmap")
-            layouts.append(columnLayout(first: range.lowerBound, last: range.upperBound, wanted: wanted,
-                                        blocks: run.reader.hasHistogramBlocks))
+            layouts.append(columnLayout(first: range.lowerBound, last: range.upperBound, wanted: wanted))
         }
         let parts = 2, planned = layouts
         let pieces = try parallelMap(runs.count * parts) { job throws(ReportError) -> [ScoreStream: StreamSums] in
@@ -202,11 +220,25 @@ enum HistogramSums {
         return result
     }
 
-    /// One slot per epoch in `epochs` (each the epoch's step range, ascending). Reads only those epochs' steps
-    /// (their blocks, and rows at the epochs' edges), so five epochs of a long run cost five epochs of reading.
+    /// One slot per epoch in `epochs` (each the epoch's step range), in the order given. Reads only those epochs'
+    /// steps (their blocks, and rows at the epochs' edges), so five epochs of a long run cost five epochs of reading.
     static func epochs(_ run: RunSource, streams: [ScoreStream], epochs: [(epoch: Int, steps: ClosedRange<Int>)]) throws(ReportError)
         -> [ScoreStream: StreamSums] {
-        try sum(run, streams: streams, slots: epochs.map(\.steps))
+        // `sum` wants ascending ranges: sum in step order, then put the slots back in the order asked.
+        let order = epochs.indices.sorted { epochs[$0].steps.lowerBound < epochs[$1].steps.lowerBound }
+        let sorted = try sum(run, streams: streams, slots: order.map { epochs[$0].steps })
+        var result: [ScoreStream: StreamSums] = [:]
+        for (stream, s) in sorted {
+            var out = s
+            for (position, slot) in order.enumerated() {
+                out.counts.replaceSubrange(slot * s.bins..<(slot + 1) * s.bins,
+                                           with: s.counts[position * s.bins..<(position + 1) * s.bins])
+                out.totals[slot] = s.totals[position]
+                out.rows[slot] = s.rows[position]
+            }
+            result[stream] = out
+        }
+        return result
     }
 
     /// `body` for each index in 0..<count on all cores; results in index order; the first error by index is

@@ -118,3 +118,55 @@ private func expectedBlocks(_ folder: String, blocks: [ClosedRange<Int>]) throws
     #expect(migrated.schemaVersion == RunStore.schemaVersion && migrated.hasHistogramBlocks)
     #expect(try blocks(folder) == live)
 }
+
+@Test func aBlockIsWrittenWithItsLastStepEvenWhenThatStepHasNoHistograms() throws {
+    let folder = temporaryRunFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    do {
+        let store = try RunStore(directory: folder)
+        for step in 1...16 { try store.record(step: sampleStep(step), histograms: step == 16 ? [] : try sampleHistograms(step)) }
+    }
+    let live = try blocks(folder)
+    #expect(Set(live.map { $0[0] }) == ["1"] && live.allSatisfy { $0[2] == "15" })   // 15 rows
+    // Migration writes the same blocks (complete = up to the last recorded step, histograms or not).
+    let queue = try DatabaseQueue(path: folder + "/run.sqlite")
+    try queue.write { db in
+        try db.execute(sql: "DROP TABLE histogram_blocks")
+        try db.execute(sql: "UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    }
+    _ = try RunStore(directory: folder)
+    #expect(try blocks(folder) == live)
+}
+
+@Test func damagedBlocksAndHistogramsGiveErrorsOrNoBlockNeverATrap() throws {
+    func store32() throws -> String {
+        let folder = temporaryRunFolder("damaged")
+        let store = try RunStore(directory: folder)
+        for step in 1...32 { try store.record(step: sampleStep(step), histograms: try sampleHistograms(step)) }
+        return folder
+    }
+    // A block row that does not cover one block (last step before its first step, too many rows, off the grid) or
+    // whose counts do not match its bins.
+    for damage in ["last_step = first_step - 1", "rows = 99", "first_step = 20, last_step = 35", "counts = x'00'"] {
+        let folder = try store32()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try DatabaseQueue(path: folder + "/run.sqlite").write { db in
+            try db.execute(sql: "UPDATE histogram_blocks SET \(damage) WHERE first_step = 17 AND stream = 'neg'")
+        }
+        #expect(throws: RecordingError.self, "\(damage)") { _ = try blocks(folder) }
+    }
+    // Counts near Int64.max in the rows: the block that would overflow is not written (no trap), and the reader
+    // names the damaged row.
+    let folder = try store32()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let queue = try DatabaseQueue(path: folder + "/run.sqlite")
+    let store = try RunStore(directory: folder)
+    for step in 33...48 {
+        try store.record(step: sampleStep(step), histograms: try sampleHistograms(step))
+        if step == 34 {
+            try queue.write { db in try db.execute(sql: "UPDATE histograms SET underflow = 9223372036854775000 WHERE step IN (33, 34)") }
+        }
+    }
+    #expect(Set(try blocks(folder).map { $0[0] }) == ["1", "17"])
+    #expect(throws: RecordingError.self) { _ = try RunReader(directory: folder).histograms(.negative) }
+}

@@ -1,6 +1,7 @@
 // Every figure kind drawn from the test stores, checked through the recording renderer: panels, legend texts,
 // marker labels, ribbons, rasters, notes; and the clear errors for runs that lack what a kind needs.
 import Foundation
+import GRDB
 import Plotting
 import Recording
 import Testing
@@ -127,6 +128,46 @@ import Testing
         #expect(s.totals == totals, "\(stream)")
         let a = try #require(halves[0][stream]), b = try #require(halves[1][stream])
         #expect(zip(a.counts, b.counts).map { $0 &+ $1 } == expected, "\(stream)")
+    }
+}
+
+@Test func epochSumsFollowTheAskedOrderAndLayoutsNeverTrap() throws {
+    let run = try RunSource(directory: try Fixtures.load().momentumRuns[1])
+    let ranges = try run.epochRanges()
+    let picked = [ranges[6], ranges[1], ranges[3]]             // out of order, as `--epochs 7,2,4` asks
+    let sums = try HistogramSums.epochs(run, streams: [.negative], epochs: picked)
+    let one = try picked.map { try HistogramSums.sum(run, streams: [.negative], slots: [$0.steps]) }
+    let s = try #require(sums[.negative])
+    for (slot, single) in one.enumerated() {
+        let t = try #require(single[.negative])
+        #expect(Array(s.counts[slot * s.bins..<(slot + 1) * s.bins]) == t.counts)
+        #expect(s.totals[slot] == t.totals[0] && s.rows[slot] == t.rows[0] && t.rows[0] > 0)
+    }
+    #expect(texts(try ReportFigures.ridgeline([run], options: FigureOptions(epochs: [7, 2, 4])))
+        .filter { $0.hasPrefix("epoch ") } == ["epoch 7", "epoch 2", "epoch 4"])
+    // Overlapping or descending ranges are an error, not a trap; so is no column at all.
+    #expect(throws: ReportError.self) { try HistogramSums.sum(run, streams: [.negative], slots: [10...20, 15...30]) }
+    #expect(throws: ReportError.self) { try HistogramSums.sum(run, streams: [.negative], slots: [40...50, 1...5]) }
+    #expect(HistogramSums.columnLayout(first: 1, last: 300, wanted: 0).slots == [1...300])
+}
+
+@Test func aVersion1StoreGivesTheSameHeatmapColumnsRowByRow() throws {
+    let source = try Fixtures.load().momentumRuns[1]
+    let copy = FileManager.default.temporaryDirectory.appendingPathComponent("scorescope-v1-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: copy) }
+    try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(atPath: source + "/run.sqlite", toPath: copy + "/run.sqlite")
+    try DatabaseQueue(path: copy + "/run.sqlite").write { db in
+        try db.execute(sql: "DROP TABLE histogram_blocks")
+        try db.execute(sql: "UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    }
+    let old = try RunSource(directory: copy), new = try RunSource(directory: source)
+    #expect(!old.reader.hasHistogramBlocks && new.reader.hasHistogramBlocks)
+    let a = try HistogramSums.columns(old, streams: ScoreStream.allCases, columns: 7)
+    let b = try HistogramSums.columns(new, streams: ScoreStream.allCases, columns: 7)
+    #expect(a.xEdges == b.xEdges && a.xRange == b.xRange)
+    for stream in ScoreStream.allCases {
+        #expect(a.sums[stream]?.counts == b.sums[stream]?.counts && a.sums[stream]?.totals == b.sums[stream]?.totals)
     }
 }
 
