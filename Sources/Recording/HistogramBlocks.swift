@@ -98,8 +98,8 @@ enum HistogramBlocks {
                 if !fits { s.consistent = false }
                 data.withUnsafeBytes { raw in
                     s.counts.withUnsafeMutableBufferPointer { out in
-                        for i in 0..<bins {
-                            out[i] &+= UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+                        if let source = raw.baseAddress, let target = out.baseAddress {
+                            addLittleEndianCounts(source, bins: bins, to: target)
                         }
                     }
                 }

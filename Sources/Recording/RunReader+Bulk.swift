@@ -41,8 +41,26 @@ public struct HistogramRowView {
     /// Adds the bin counts to `out[0..<bins]` (exact integer adds of zero-extended counts; vectorises).
     @inlinable public func addCounts(to out: UnsafeMutablePointer<UInt64>) {
         guard let source = counts.baseAddress else { return }
-        for b in 0..<bins { out[b] &+= UInt64(UInt32(littleEndian: source.loadUnaligned(fromByteOffset: b &* 4, as: UInt32.self))) }
+        addLittleEndianCounts(source, bins: bins, to: out)
     }
+}
+
+/// out[b] += the b-th little-endian UInt32 of `source`, for b < bins (exact; the histograms' and blocks' encoding).
+@usableFromInline @inline(__always)
+func addLittleEndianCounts(_ source: UnsafeRawPointer, bins: Int, to out: UnsafeMutablePointer<UInt64>) {
+    for b in 0..<bins { out[b] &+= UInt64(UInt32(littleEndian: source.loadUnaligned(fromByteOffset: b &* 4, as: UInt32.self))) }
+}
+
+/// The two tables of bin counts the bulk scans read: per-step histograms and 16-step blocks.
+private enum CountTable {
+    case histograms, blocks
+
+    var name: String { self == .histograms ? "histograms" : "histogram_blocks" }
+    /// The column ordering and ranging the rows: the step, or a block's first step.
+    var stepColumn: String { self == .histograms ? "step" : "first_step" }
+    /// The last step and the rows summed (a histogram row: its own step, 1).
+    var extraColumns: String { self == .histograms ? "step, 1" : "last_step, rows" }
+    var what: String { self == .histograms ? "histogram" : "histogram block" }
 }
 
 /// The bulk histogram scans of one read transaction (`RunReader.scan`); valid only inside its body.
@@ -53,15 +71,14 @@ public struct HistogramScanner {
     /// `RunReader.forEachHistogram` in this snapshot.
     public func forEachHistogram(_ streams: Set<ScoreStream>, in range: ClosedRange<Int>? = nil,
                                  _ body: (HistogramRowView) throws -> Void) throws {
-        try reader.forEachCountRow(db, table: "histograms", step: "step", extra: "step, 1", streams, in: range, body)
+        try reader.forEachCountRow(db, .histograms, streams, in: range, body)
     }
 
     /// `RunReader.forEachHistogramBlock` in this snapshot (nothing on a version-1 store).
     public func forEachHistogramBlock(_ streams: Set<ScoreStream>, firstStepIn range: ClosedRange<Int>? = nil,
                                       _ body: (HistogramRowView) throws -> Void) throws {
         guard reader.hasHistogramBlocks else { return }
-        try reader.forEachCountRow(db, table: "histogram_blocks", step: "first_step", extra: "last_step, rows",
-                                   streams, in: range, body)
+        try reader.forEachCountRow(db, .blocks, streams, in: range, body)
     }
 }
 
@@ -105,19 +122,18 @@ extension RunReader {
     }
 
     /// The shared scan of `histograms` and `histogram_blocks`: columns step, stream index, lo, hi, bins, underflow,
-    /// overflow, count, counts, then `extra` (last step and rows). Block rows must cover exactly one block.
-    fileprivate func forEachCountRow(_ db: Database, table: String, step stepColumn: String, extra: String,
-                                     _ streams: Set<ScoreStream>, in range: ClosedRange<Int>?,
-                                     _ body: (HistogramRowView) throws -> Void) throws {
+    /// overflow, count, counts, last step, rows. Block rows must cover exactly one block.
+    fileprivate func forEachCountRow(_ db: Database, _ table: CountTable, _ streams: Set<ScoreStream>,
+                                     in range: ClosedRange<Int>?, _ body: (HistogramRowView) throws -> Void) throws {
         let wanted = ScoreStream.allCases.filter(streams.contains)
         if wanted.isEmpty { return }
-        let isBlock = table != "histograms", what = isBlock ? "histogram block" : "histogram"
+        let isBlock = table == .blocks, what = table.what, stepColumn = table.stepColumn
         let blockSteps = RunStore.histogramBlockSteps
         // Stream names are the enum's own constants, so they can be written into the SQL; the stream comes back
         // as its index in `wanted` to avoid a String per row.
         let names = wanted.map { "'\($0.rawValue)'" }.joined(separator: ", ")
         let index = "CASE stream " + wanted.enumerated().map { "WHEN '\($1.rawValue)' THEN \($0)" }.joined(separator: " ") + " END"
-        let sql = "SELECT \(stepColumn), \(index), lo, hi, bins, underflow, overflow, count, counts, \(extra) FROM \(table) "
+        let sql = "SELECT \(stepColumn), \(index), lo, hi, bins, underflow, overflow, count, counts, \(table.extraColumns) FROM \(table.name) "
             + "WHERE stream IN (\(names))" + rangeSQL(range, prefix: " AND", column: stepColumn) + " ORDER BY \(stepColumn), stream"
         // Integer cells: step, stream index, bins, underflow, overflow, count, last step, rows.
         let integerColumns: [Int32] = [0, 1, 4, 5, 6, 7, 9, 10]

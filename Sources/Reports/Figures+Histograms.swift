@@ -121,12 +121,8 @@ extension ReportFigures {
                 axes.title = title.isEmpty ? nil : title
                 // Runs counted from step 0 or 1: start the axis at 0, so narrow panels still get a "0" tick. Columns
                 // on the histogram-block grid may reach past the run's last step: the axis ends at the run's end.
-                let xRange = read[r].xRange, xEdges = read[r].xEdges
-                if xRange.lowerBound > 0 && xRange.lowerBound <= 1 {
-                    axes.xLimits = 0...xRange.upperBound
-                } else if xEdges[0] != xRange.lowerBound || xEdges[xEdges.count - 1] != xRange.upperBound {
-                    axes.xLimits = xRange
-                }
+                let xRange = read[r].xRange
+                axes.xLimits = (xRange.lowerBound > 0 && xRange.lowerBound <= 1 ? 0 : xRange.lowerBound)...xRange.upperBound
                 axes.grid = .none
                 axes.legendPosition = .hidden
                 axes.xTickFormat = .iterations

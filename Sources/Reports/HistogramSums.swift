@@ -116,24 +116,9 @@ enum HistogramSums {
                         try add(block, slot: s)
                     }
                 }
-                // 2. Every other step of the active slots, as maximal runs of consecutive steps, row by row.
-                var gaps: [ClosedRange<Int>] = []
-                func addGap(_ a: Int, _ b: Int) {
-                    guard a <= b else { return }
-                    if let last = gaps.last, last.upperBound + 1 == a { gaps[gaps.count - 1] = last.lowerBound...b } else { gaps.append(a...b) }
-                }
-                var next = 0
-                for j in active {
-                    var cursor = slots[j].lowerBound
-                    while next < usedBlocks.count && usedBlocks[next].upperBound <= slots[j].upperBound {
-                        addGap(cursor, usedBlocks[next].lowerBound - 1)
-                        cursor = usedBlocks[next].upperBound + 1
-                        next += 1
-                    }
-                    addGap(cursor, slots[j].upperBound)
-                }
+                // 2. Every other step of the active slots, row by row.
                 var j = active.lowerBound
-                for gap in gaps {
+                for gap in uncovered(slots[active], by: usedBlocks) {
                     try scanner.forEachHistogram(wanted, in: gap) { row in
                         while j < active.upperBound && slots[j].upperBound < row.step { j += 1 }
                         guard j < active.upperBound, slots[j].contains(row.step) else { return }
@@ -149,6 +134,27 @@ enum HistogramSums {
                                       counts: counts[k], totals: totals[k], rows: rows[k])
         }
         return sums
+    }
+
+    /// The steps of `slots` (ascending, disjoint) outside `covered` (ascending blocks, each inside one slot), as
+    /// maximal runs of consecutive steps.
+    static func uncovered(_ slots: ArraySlice<ClosedRange<Int>>, by covered: [ClosedRange<Int>]) -> [ClosedRange<Int>] {
+        var runs: [ClosedRange<Int>] = []
+        func add(_ a: Int, _ b: Int) {
+            guard a <= b else { return }
+            if let last = runs.last, last.upperBound + 1 == a { runs[runs.count - 1] = last.lowerBound...b } else { runs.append(a...b) }
+        }
+        var next = 0
+        for slot in slots {
+            var cursor = slot.lowerBound
+            while next < covered.count && covered[next].upperBound <= slot.upperBound {
+                add(cursor, covered[next].lowerBound - 1)
+                cursor = covered[next].upperBound + 1
+                next += 1
+            }
+            add(cursor, slot.upperBound)
+        }
+        return runs
     }
 
     /// The heat-map columns of a run's steps first…last: `wanted` equal slices (fewer for fewer steps); but when a

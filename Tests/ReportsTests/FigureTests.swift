@@ -151,6 +151,14 @@ import Testing
     #expect(HistogramSums.columnLayout(first: 1, last: 300, wanted: 0).slots == [1...300])
 }
 
+@Test func stepsOutsideTheBlocksUsedAreReadAsMaximalRuns() {
+    let slots: ArraySlice<ClosedRange<Int>> = [1...40, 41...41, 60...95]
+    // Blocks 1…16 (inside slot 0) and 65…80 (inside slot 2): the rest, with touching slots merged.
+    #expect(HistogramSums.uncovered(slots, by: [1...16, 65...80]) == [17...41, 60...64, 81...95])
+    #expect(HistogramSums.uncovered(slots, by: []) == [1...41, 60...95])
+    #expect(HistogramSums.uncovered([1...16], by: [1...16]).isEmpty)
+}
+
 @Test func aVersion1StoreGivesTheSameHeatmapColumnsRowByRow() throws {
     let source = try Fixtures.load().momentumRuns[1]
     let copy = FileManager.default.temporaryDirectory.appendingPathComponent("scorescope-v1-\(UUID().uuidString)").path
