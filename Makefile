@@ -2,7 +2,7 @@
 # Each target installs what is missing first (Debian packages; sudo only when not root).
 
 SWIFT        ?= swift
-APT_PACKAGES := libcairo2-dev libopenblas-dev libpng-dev zlib1g-dev libsqlite3-dev fonts-dejavu-core dataset-fashion-mnist
+APT_PACKAGES := libcairo2-dev libopenblas-dev libpng-dev zlib1g-dev libsqlite3-dev sqlite3 fonts-dejavu-core dataset-fashion-mnist
 SUDO         := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 RELEASE      := $(SWIFT) build -c release
 BIN          := .build/release/scorescope
