@@ -56,7 +56,7 @@ let package = Package(
         ),
 
         .testTarget(name: "SeededRandomTests", dependencies: ["SeededRandom"]),
-        .testTarget(name: "NNTests", dependencies: ["NN"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Parallel"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "ContrastiveTests", dependencies: ["Contrastive", "NN"]),
         .testTarget(name: "RecordingTests", dependencies: ["Recording", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -153,3 +153,62 @@ public func benchmarkLayers(spec: ModelSpec, batch: Int, groups: Int = 1, repeat
                                backward: encoderBackward, flops: encoderFlops))
     return timings
 }
+
+/// One convolution timed both ways: the plain im2col + sgemm path and the padding-aware one
+/// (Kernels/ConvolutionPixelClasses.swift). Forward + backward (dX too, except for the first layer).
+public struct ConvolutionPathTiming: Sendable {
+    public let name: String
+    /// Fraction of multiply-adds the pixel classes skip; nil when the layer keeps the plain path.
+    public let savedFraction: Double?
+    /// Median wall and CPU milliseconds of forward + backward, plain and padding-aware.
+    public let plainMilliseconds: Double, classedMilliseconds: Double
+    public let plainCPUMilliseconds: Double, classedCPUMilliseconds: Double
+}
+
+/// Times every convolution of `spec` on random inputs of the layer's real shape, the plain and the padding-aware
+/// path alternately in each of `repeats` rounds (after one warm-up of each), so that a change in the machine's
+/// load hits both alike. Layers without a pixel-class plan are timed once per round (both columns the same path).
+public func benchmarkConvolutionPaths(spec: ModelSpec, batch: Int, repeats: Int = 10,
+                                      context: ComputeContext, seed: UInt64 = 1) -> [ConvolutionPathTiming] {
+    var gen = SeededGenerator(seed: seed)
+    let model = Model(spec: spec, generator: &gen)
+    var height = spec.inputHeight, width = spec.inputWidth
+    var timings: [ConvolutionPathTiming] = []
+    for (stage, conv) in model.convolutions.enumerated() {
+        let g = conv.geometry(height: height, width: width)
+        height = g.outputHeight; width = g.outputWidth
+        let x = (0..<(batch * g.inputSize)).map { _ in Float(gen.normal()) }
+        let dy = (0..<(batch * g.outputSize)).map { _ in Float(gen.normal()) }
+        let w = model.parameters[3 * stage].storage
+        let parts = ComputeContext.parts(batch: batch)
+        let plan = PixelClassPlan(g, partSize: (batch + parts - 1) / parts)
+        let saved = plan.map { p in
+            1 - Double(p.classes.map { $0.pixels.count * $0.columnCount }.reduce(0, +)) / Double(g.outputPixels * g.columnCount)
+        }
+        func pass(_ classes: Bool) {
+            _ = convolutionForward(input: x, batch: batch, geometry: g, weight: w, threads: context.threads,
+                                   pixelClasses: classes)
+            _ = convolutionBackward(input: x, batch: batch, geometry: g, weight: w, dOutput: dy,
+                                    computeInputGradient: stage > 0, threads: context.threads, pixelClasses: classes)
+        }
+        func timed(_ classes: Bool) -> (wall: Double, cpu: Double) {
+            let start = DispatchTime.now().uptimeNanoseconds, cpuStart = processCPUNanoseconds()
+            pass(classes)
+            return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6, (processCPUNanoseconds() - cpuStart) / 1e6)
+        }
+        pass(false); pass(plan != nil)
+        var plain: [(wall: Double, cpu: Double)] = [], classed: [(wall: Double, cpu: Double)] = []
+        for round in 0..<max(1, repeats) {
+            // Alternate which path goes first, so neither always runs right after the other.
+            if round % 2 == 0 { plain.append(timed(false)); classed.append(timed(plan != nil)) }
+            else { classed.append(timed(plan != nil)); plain.append(timed(false)) }
+        }
+        func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
+        timings.append(ConvolutionPathTiming(name: "conv\(stage + 1)", savedFraction: saved,
+                                             plainMilliseconds: median(plain.map(\.wall)),
+                                             classedMilliseconds: median(classed.map(\.wall)),
+                                             plainCPUMilliseconds: median(plain.map(\.cpu)),
+                                             classedCPUMilliseconds: median(classed.map(\.cpu))))
+    }
+    return timings
+}

@@ -5,7 +5,7 @@ import NN
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (JSON lines on standard output; build with -c release for meaningful numbers).",
-        subcommands: [BenchLayers.self, BenchData.self, BenchRecord.self, BenchLearner.self, BenchStep.self, BenchPlot.self]
+        subcommands: [BenchLayers.self, BenchConv.self, BenchData.self, BenchRecord.self, BenchLearner.self, BenchStep.self, BenchPlot.self]
     )
 }
 

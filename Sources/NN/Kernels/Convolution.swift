@@ -206,22 +206,30 @@ enum ConvolutionInputGradient: Sendable {
 /// `ConvolutionGeometry.directColumnLimit`) use the direct SIMD kernel instead of sgemm.
 func convolutionForward(input x: [Float], batch B: Int, geometry g: ConvolutionGeometry,
                         weight w: [Float], threads: Int,
-                        directLimit: Int = ConvolutionGeometry.directColumnLimit) -> [Float] {
+                        directLimit: Int = ConvolutionGeometry.directColumnLimit,
+                        pixelClasses: Bool = true) -> [Float] {
     x.withUnsafeBufferPointer { xBuf in
         convolutionForward(source: .stored(SendablePointer(xBuf.baseAddress!), imageSize: g.inputSize), batch: B,
-                           geometry: g, weight: w, threads: threads, directLimit: directLimit)
+                           geometry: g, weight: w, threads: threads, directLimit: directLimit,
+                           pixelClasses: pixelClasses)
     }
 }
 
-/// The forward pass reading its images from `source`.
+/// The forward pass reading its images from `source`. With `pixelClasses` (default) a layer whose padding wastes
+/// enough work runs by pixel classes (ConvolutionPixelClasses.swift).
 func convolutionForward(source: ConvolutionSource, batch B: Int, geometry g: ConvolutionGeometry,
                         weight w: [Float], threads: Int,
-                        directLimit: Int = ConvolutionGeometry.directColumnLimit) -> [Float] {
+                        directLimit: Int = ConvolutionGeometry.directColumnLimit,
+                        pixelClasses: Bool = true) -> [Float] {
     let parts = ComputeContext.parts(batch: B)
     let K = g.columnCount, L = g.outputPixels, O = g.outputChannels
     let wk = permuteWeightToColumns(w, g)
     if K <= directLimit {
         return directConvolutionForward(source: source, batch: B, geometry: g, weightColumns: wk, threads: threads)
+    }
+    if pixelClasses, let plan = PixelClassPlan(g, partSize: (B + parts - 1) / parts) {
+        return classedConvolutionForward(source: source, batch: B, geometry: g, weightColumns: wk, plan: plan,
+                                         threads: threads)
     }
     return [Float](unsafeUninitializedCapacity: B * g.outputSize) { yBuf, initialised in
         let y = SendablePointer(yBuf.baseAddress!)
@@ -251,19 +259,22 @@ func convolutionForward(source: ConvolutionSource, batch B: Int, geometry g: Con
 /// Layers with at most `directLimit` columns compute dW with the direct SIMD kernel (dX still via sgemm).
 func convolutionBackward(input x: [Float], batch B: Int, geometry g: ConvolutionGeometry, weight w: [Float],
                          dOutput dy: [Float], computeInputGradient: Bool, threads: Int,
-                         directLimit: Int = ConvolutionGeometry.directColumnLimit) -> (dInput: [Float]?, dWeight: [Float]) {
+                         directLimit: Int = ConvolutionGeometry.directColumnLimit,
+                         pixelClasses: Bool = true) -> (dInput: [Float]?, dWeight: [Float]) {
     x.withUnsafeBufferPointer { xBuf in
         convolutionBackward(source: .stored(SendablePointer(xBuf.baseAddress!), imageSize: g.inputSize), batch: B,
                             geometry: g, weight: w, dOutput: dy,
                             inputGradient: computeInputGradient ? .stored : .none, threads: threads,
-                            directLimit: directLimit)
+                            directLimit: directLimit, pixelClasses: pixelClasses)
     }
 }
 
 /// The backward pass reading its images from `source`; dX is dropped, stored (returned) or handed to a sink.
+/// With `pixelClasses` (default) a layer whose padding wastes enough work runs by pixel classes.
 func convolutionBackward(source: ConvolutionSource, batch B: Int, geometry g: ConvolutionGeometry, weight w: [Float],
                          dOutput dy: [Float], inputGradient: ConvolutionInputGradient, threads: Int,
-                         directLimit: Int = ConvolutionGeometry.directColumnLimit) -> (dInput: [Float]?, dWeight: [Float]) {
+                         directLimit: Int = ConvolutionGeometry.directColumnLimit,
+                         pixelClasses: Bool = true) -> (dInput: [Float]?, dWeight: [Float]) {
     let parts = ComputeContext.parts(batch: B)
     let K = g.columnCount, L = g.outputPixels, O = g.outputChannels
     let wk = permuteWeightToColumns(w, g)
@@ -317,6 +328,10 @@ func convolutionBackward(source: ConvolutionSource, batch B: Int, geometry g: Co
         }
     }
     var dx: [Float]? = nil
+    if !direct, pixelClasses, let plan = PixelClassPlan(g, partSize: (B + parts - 1) / parts) {
+        dx = classedConvolutionBackward(source: source, batch: B, geometry: g, weightColumns: wk, plan: plan,
+                                        dOutput: dy, inputGradient: inputGradient, threads: threads, partials: pp)
+    } else {
     wk.withUnsafeBufferPointer { wBuf in
         dy.withUnsafeBufferPointer { dyBuf in
             let wp = SendablePointer(wBuf.baseAddress!), dyp = SendablePointer(dyBuf.baseAddress!)
@@ -329,6 +344,7 @@ func convolutionBackward(source: ConvolutionSource, batch B: Int, geometry g: Co
                 body(wp, dyp, nil)
             }
         }
+    }
     }
     // Sum the per-part weight gradients in part order.
     var dWk = [Float](unsafeUninitializedCapacity: O * K) { buffer, initialised in
