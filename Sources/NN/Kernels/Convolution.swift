@@ -10,7 +10,8 @@
 // Determinism: the batch is split into `ComputeContext.batchParts` parts (fixed); each part runs its images in
 // near-equal groups of at most `imagesPerGEMM` (depends only on shapes) through one im2col + one sgemm, and accumulates its weight
 // gradient into its own buffer; the part buffers are summed in part order. No byte depends on the thread count.
-// Deliberately not here: dilation, groups, bias (the encoders have none), Winograd/FFT.
+// Layers whose zero padding wastes much of the work (convnet-s conv4) run by pixel classes instead:
+// ConvolutionPixelClasses.swift. Deliberately not here: dilation, groups, bias (the encoders have none), Winograd/FFT.
 //
 // Legend: B = batch, H×W = input size, C = input channels, P×Q = output size, O = output channels,
 // k = kernel size (square), K = k·k·C (columns of the column matrix, ordered ki, kj, c), L = P·Q,
