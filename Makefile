@@ -44,6 +44,7 @@ test-cli:
 
 bench: release
 	$(BIN) bench layers
+	$(BIN) bench conv
 	$(BIN) bench data
 	$(BIN) bench record
 	$(BIN) bench step

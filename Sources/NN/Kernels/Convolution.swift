@@ -93,34 +93,56 @@ func addFloats(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, 
 
 // MARK: - im2col / col2im (one image)
 
+/// One kernel row of one output pixel: the `count` taps of input row `ih` starting at input column `iw0`, C floats
+/// each, copied to `dst` (zeros where a tap falls in the padding). Shared by im2col and the pixel-class im2col.
+@inline(__always)
+func gatherTaps(_ x: UnsafePointer<Float>, _ g: ConvolutionGeometry, row ih: Int, column iw0: Int, taps count: Int,
+                into dst: UnsafeMutablePointer<Float>) {
+    let H = g.inputHeight, W = g.inputWidth, C = g.inputChannels
+    if ih < 0 || ih >= H {
+        dst.update(repeating: 0, count: count * C)
+    } else if iw0 >= 0 && iw0 + count <= W {
+        copyFloats(dst, x + (ih * W + iw0) * C, count * C)
+    } else {
+        for t in 0..<count {
+            let iw = iw0 + t
+            if iw < 0 || iw >= W {
+                (dst + t * C).update(repeating: 0, count: C)
+            } else {
+                copyFloats(dst + t * C, x + (ih * W + iw) * C, C)
+            }
+        }
+    }
+}
+
+/// The reverse of `gatherTaps`: adds the `count` taps in `src` onto the input gradient `dx` (taps in the padding
+/// are dropped). Shared by col2im and the pixel-class col2im.
+@inline(__always)
+func scatterTaps(_ src: UnsafePointer<Float>, _ g: ConvolutionGeometry, row ih: Int, column iw0: Int, taps count: Int,
+                 into dx: UnsafeMutablePointer<Float>) {
+    let H = g.inputHeight, W = g.inputWidth, C = g.inputChannels
+    if ih < 0 || ih >= H { return }
+    if iw0 >= 0 && iw0 + count <= W {
+        addFloats(dx + (ih * W + iw0) * C, src, count * C)
+    } else {
+        for t in 0..<count {
+            let iw = iw0 + t
+            if iw >= 0 && iw < W { addFloats(dx + (ih * W + iw) * C, src + t * C, C) }
+        }
+    }
+}
+
 /// Writes the L×K column matrix of one channels-last image: row p·Q + q, column (ki·k + kj)·C + c holds
 /// x[p·s − pad + ki, q·s − pad + kj, c], or 0 in the padding.
 @inline(__always)
 func im2col(_ x: UnsafePointer<Float>, _ g: ConvolutionGeometry, _ col: UnsafeMutablePointer<Float>) {
-    let H = g.inputHeight, W = g.inputWidth, C = g.inputChannels, k = g.kernelSize
-    let s = g.stride, pad = g.padding, P = g.outputHeight, Q = g.outputWidth
-    let K = k * k * C, run = k * C
+    let k = g.kernelSize, s = g.stride, pad = g.padding, P = g.outputHeight, Q = g.outputWidth
+    let K = g.columnCount, run = k * g.inputChannels
     for p in 0..<P {
         for q in 0..<Q {
             let row = col + (p * Q + q) * K
-            let iw0 = q * s - pad
             for ki in 0..<k {
-                let ih = p * s - pad + ki
-                let dst = row + ki * run
-                if ih < 0 || ih >= H {
-                    dst.update(repeating: 0, count: run)
-                } else if iw0 >= 0 && iw0 + k <= W {
-                    copyFloats(dst, x + (ih * W + iw0) * C, run)
-                } else {
-                    for kj in 0..<k {
-                        let iw = iw0 + kj
-                        if iw < 0 || iw >= W {
-                            (dst + kj * C).update(repeating: 0, count: C)
-                        } else {
-                            copyFloats(dst + kj * C, x + (ih * W + iw) * C, C)
-                        }
-                    }
-                }
+                gatherTaps(x, g, row: p * s - pad + ki, column: q * s - pad, taps: k, into: row + ki * run)
             }
         }
     }
@@ -129,25 +151,13 @@ func im2col(_ x: UnsafePointer<Float>, _ g: ConvolutionGeometry, _ col: UnsafeMu
 /// Adds the L×K column-matrix gradient of one image onto its channels-last input gradient (`dx` initialised).
 @inline(__always)
 func col2im(_ dcol: UnsafePointer<Float>, _ g: ConvolutionGeometry, _ dx: UnsafeMutablePointer<Float>) {
-    let H = g.inputHeight, W = g.inputWidth, C = g.inputChannels, k = g.kernelSize
-    let s = g.stride, pad = g.padding, P = g.outputHeight, Q = g.outputWidth
-    let K = k * k * C, run = k * C
+    let k = g.kernelSize, s = g.stride, pad = g.padding, P = g.outputHeight, Q = g.outputWidth
+    let K = g.columnCount, run = k * g.inputChannels
     for p in 0..<P {
         for q in 0..<Q {
             let row = dcol + (p * Q + q) * K
-            let iw0 = q * s - pad
             for ki in 0..<k {
-                let ih = p * s - pad + ki
-                if ih < 0 || ih >= H { continue }
-                let src = row + ki * run
-                if iw0 >= 0 && iw0 + k <= W {
-                    addFloats(dx + (ih * W + iw0) * C, src, run)
-                } else {
-                    for kj in 0..<k {
-                        let iw = iw0 + kj
-                        if iw >= 0 && iw < W { addFloats(dx + (ih * W + iw) * C, src + kj * C, C) }
-                    }
-                }
+                scatterTaps(row + ki * run, g, row: p * s - pad + ki, column: q * s - pad, taps: k, into: dx)
             }
         }
     }
@@ -199,6 +209,24 @@ enum ConvolutionInputGradient: Sendable {
     case sink(scratchCount: Int,
               consume: @Sendable (_ part: Int, _ image: Int, _ dx: UnsafeMutablePointer<Float>,
                                   _ scratch: UnsafeMutablePointer<Float>) -> Void)
+}
+
+extension ConvolutionInputGradient {
+    /// Whether dX is computed at all.
+    var isWanted: Bool {
+        if case .none = self { return false }
+        return true
+    }
+    /// The sink's scratch floats per part (0 unless a sink).
+    var sinkScratchCount: Int {
+        if case let .sink(count, _) = self { return count }
+        return 0
+    }
+    /// The sink's consumer (nil unless a sink).
+    var consumer: (@Sendable (Int, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void)? {
+        if case let .sink(_, body) = self { return body }
+        return nil
+    }
 }
 
 // MARK: - Batched forward / backward
@@ -283,14 +311,8 @@ func convolutionBackward(source: ConvolutionSource, batch B: Int, geometry g: Co
     let partials = UnsafeMutablePointer<Float>.allocate(capacity: parts * O * K)
     defer { partials.deallocate() }
     let pp = SendablePointer(partials)
-    let sinkScratch: Int
-    let consume: (@Sendable (Int, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void)?
-    let wantsInputGradient: Bool
-    switch inputGradient {
-    case .none: (sinkScratch, consume, wantsInputGradient) = (0, nil, false)
-    case .stored: (sinkScratch, consume, wantsInputGradient) = (0, nil, true)
-    case let .sink(count, body): (sinkScratch, consume, wantsInputGradient) = (count, body, true)
-    }
+    let sinkScratch = inputGradient.sinkScratchCount, consume = inputGradient.consumer
+    let wantsInputGradient = inputGradient.isWanted
     let body = { @Sendable (wp: SendablePointer<Float>, dyp: SendablePointer<Float>, dxp: SendablePointer<Float>?) in
         parallelFor(parts, threads: threads) { part in
             let range = partRange(part, of: parts, count: B)

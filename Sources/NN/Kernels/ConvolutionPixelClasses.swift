@@ -141,34 +141,16 @@ struct PixelClassPlan: Sendable {
 @inline(__always)
 func im2colClass(_ images: UnsafePointer<UnsafePointer<Float>>, count m: Int, _ cls: ConvolutionPixelClass,
                  _ g: ConvolutionGeometry, _ col: UnsafeMutablePointer<Float>) {
-    let H = g.inputHeight, W = g.inputWidth, C = g.inputChannels, Q = g.outputWidth
-    let s = g.stride, pad = g.padding, Kc = cls.columnCount
-    let kc0 = cls.kernelColumns.lowerBound, nkc = cls.kernelColumns.count, run = nkc * C
+    let Q = g.outputWidth, s = g.stride, pad = g.padding
+    let kc0 = cls.kernelColumns.lowerBound, nkc = cls.kernelColumns.count, run = nkc * g.inputChannels
     var row = col
     for j in 0..<m {
-        let x = images[j]
         for l in cls.pixels {
             let p = l / Q, q = l - p * Q
-            let iw0 = q * s - pad + kc0
             for (r, ki) in cls.kernelRows.enumerated() {
-                let ih = p * s - pad + ki
-                let dst = row + r * run
-                if ih < 0 || ih >= H {
-                    dst.update(repeating: 0, count: run)
-                } else if iw0 >= 0 && iw0 + nkc <= W {
-                    copyFloats(dst, x + (ih * W + iw0) * C, run)
-                } else {
-                    for t in 0..<nkc {
-                        let iw = iw0 + t
-                        if iw < 0 || iw >= W {
-                            (dst + t * C).update(repeating: 0, count: C)
-                        } else {
-                            copyFloats(dst + t * C, x + (ih * W + iw) * C, C)
-                        }
-                    }
-                }
+                gatherTaps(images[j], g, row: p * s - pad + ki, column: q * s - pad + kc0, taps: nkc, into: row + r * run)
             }
-            row += Kc
+            row += cls.columnCount
         }
     }
 }
@@ -177,29 +159,16 @@ func im2colClass(_ images: UnsafePointer<UnsafePointer<Float>>, count m: Int, _ 
 @inline(__always)
 func col2imClass(_ dcol: UnsafePointer<Float>, _ cls: ConvolutionPixelClass, _ g: ConvolutionGeometry,
                  _ dx: UnsafePointer<UnsafeMutablePointer<Float>>, count m: Int) {
-    let H = g.inputHeight, W = g.inputWidth, C = g.inputChannels, Q = g.outputWidth
-    let s = g.stride, pad = g.padding, Kc = cls.columnCount
-    let kc0 = cls.kernelColumns.lowerBound, nkc = cls.kernelColumns.count, run = nkc * C
+    let Q = g.outputWidth, s = g.stride, pad = g.padding
+    let kc0 = cls.kernelColumns.lowerBound, nkc = cls.kernelColumns.count, run = nkc * g.inputChannels
     var row = dcol
     for j in 0..<m {
-        let image = dx[j]
         for l in cls.pixels {
             let p = l / Q, q = l - p * Q
-            let iw0 = q * s - pad + kc0
             for (r, ki) in cls.kernelRows.enumerated() {
-                let ih = p * s - pad + ki
-                if ih < 0 || ih >= H { continue }
-                let src = row + r * run
-                if iw0 >= 0 && iw0 + nkc <= W {
-                    addFloats(image + (ih * W + iw0) * C, src, run)
-                } else {
-                    for t in 0..<nkc {
-                        let iw = iw0 + t
-                        if iw >= 0 && iw < W { addFloats(image + (ih * W + iw) * C, src + t * C, C) }
-                    }
-                }
+                scatterTaps(row + r * run, g, row: p * s - pad + ki, column: q * s - pad + kc0, taps: nkc, into: dx[j])
             }
-            row += Kc
+            row += cls.columnCount
         }
     }
 }
@@ -261,14 +230,8 @@ func classedConvolutionBackward(source: ConvolutionSource, batch B: Int, geometr
                                 partials: SendablePointer<Float>) -> [Float]? {
     let parts = ComputeContext.parts(batch: B)
     let O = g.outputChannels, K = g.columnCount, k = g.kernelSize, C = g.inputChannels
-    let sinkScratch: Int
-    let consume: (@Sendable (Int, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void)?
-    let wantsInputGradient: Bool
-    switch inputGradient {
-    case .none: (sinkScratch, consume, wantsInputGradient) = (0, nil, false)
-    case .stored: (sinkScratch, consume, wantsInputGradient) = (0, nil, true)
-    case let .sink(count, body): (sinkScratch, consume, wantsInputGradient) = (count, body, true)
-    }
+    let sinkScratch = inputGradient.sinkScratchCount, consume = inputGradient.consumer
+    let wantsInputGradient = inputGradient.isWanted
     let offsets = plan.weightOffsets
     let body = { @Sendable (wp: SendablePointer<Float>, cp: SendablePointer<Float>, dyp: SendablePointer<Float>,
                             dxp: SendablePointer<Float>?) in
