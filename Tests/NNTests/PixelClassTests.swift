@@ -23,6 +23,9 @@ private func geometry(_ C: Int, _ H: Int, _ W: Int, _ O: Int, k: Int = 3, s: Int
     #expect(PixelClassPlan(geometry(64, 14, 14, 128, s: 2), partSize: 32) == nil)
     #expect(PixelClassPlan(geometry(32, 28, 28, 64, s: 2), partSize: 32) == nil)
     #expect(PixelClassPlan(geometry(8, 9, 9, 8, s: 1, p: 0), partSize: 32) == nil)
+    // Padding wider than the kernel: some output pixels read no tap at all; the plain path handles them.
+    #expect(PixelClassPlan(geometry(2, 5, 5, 3, k: 3, s: 1, p: 4), partSize: 4) == nil)
+    #expect(PixelClassPlan(geometry(2, 5, 5, 3, k: 3, s: 2, p: 3), partSize: 4) == nil)
     // Every pixel in exactly one class.
     #expect(conv4.classes.flatMap(\.pixels).sorted() == Array(0..<16))
 }

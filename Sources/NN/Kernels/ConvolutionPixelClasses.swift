@@ -50,18 +50,19 @@ struct PixelClassPlan: Sendable {
     /// reads no tap at all (padding wider than the kernel).
     init?(_ g: ConvolutionGeometry, partSize: Int) {
         let k = g.kernelSize, C = g.inputChannels, P = g.outputHeight, Q = g.outputWidth
-        func taps(_ index: Int, _ size: Int) -> Range<Int> {
+        // The kernel taps of output index `index` that fall inside an input of `size`; nil when none does.
+        func taps(_ index: Int, _ size: Int) -> Range<Int>? {
             let start = index * g.stride - g.padding
-            return max(0, -start)..<min(k, size - start)
+            let first = max(0, -start), end = min(k, size - start)
+            return first < end ? first..<end : nil
         }
         let full = 0..<k
         var keys: [(rows: Range<Int>, columns: Range<Int>)] = []
         var members: [[Int]] = []
         for p in 0..<P {
-            let rows = taps(p, g.inputHeight)
+            guard let rows = taps(p, g.inputHeight) else { return nil }
             for q in 0..<Q {
-                let columns = taps(q, g.inputWidth)
-                if rows.isEmpty || columns.isEmpty { return nil }
+                guard let columns = taps(q, g.inputWidth) else { return nil }
                 let key = rows == full ? (rows: full, columns: columns) : (rows: rows, columns: full)
                 if let index = keys.firstIndex(where: { $0.rows == key.rows && $0.columns == key.columns }) {
                     members[index].append(p * Q + q)
