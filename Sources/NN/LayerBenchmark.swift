@@ -181,7 +181,9 @@ public func benchmarkConvolutionPaths(spec: ModelSpec, batch: Int, repeats: Int 
         let dy = (0..<(batch * g.outputSize)).map { _ in Float(gen.normal()) }
         let w = model.parameters[3 * stage].storage
         let parts = ComputeContext.parts(batch: batch)
-        let plan = PixelClassPlan(g, partSize: (batch + parts - 1) / parts)
+        // Thin layers run the direct kernels whatever the plan says.
+        let plan = g.columnCount > ConvolutionGeometry.directColumnLimit
+            ? PixelClassPlan(g, partSize: (batch + parts - 1) / parts) : nil
         let saved = plan.map { p in
             1 - Double(p.classes.map { $0.pixels.count * $0.columnCount }.reduce(0, +)) / Double(g.outputPixels * g.columnCount)
         }
@@ -196,12 +198,20 @@ public func benchmarkConvolutionPaths(spec: ModelSpec, batch: Int, repeats: Int 
             pass(classes)
             return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6, (processCPUNanoseconds() - cpuStart) / 1e6)
         }
-        pass(false); pass(plan != nil)
+        pass(false)
+        if plan != nil { pass(true) }
         var plain: [(wall: Double, cpu: Double)] = [], classed: [(wall: Double, cpu: Double)] = []
         for round in 0..<max(1, repeats) {
-            // Alternate which path goes first, so neither always runs right after the other.
-            if round % 2 == 0 { plain.append(timed(false)); classed.append(timed(plan != nil)) }
-            else { classed.append(timed(plan != nil)); plain.append(timed(false)) }
+            if plan == nil {
+                // One path only: time it once and report it in both columns.
+                let t = timed(false)
+                plain.append(t); classed.append(t)
+            } else if round % 2 == 0 {
+                // Alternate which path goes first, so neither always runs right after the other.
+                plain.append(timed(false)); classed.append(timed(true))
+            } else {
+                classed.append(timed(true)); plain.append(timed(false))
+            }
         }
         func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
         timings.append(ConvolutionPathTiming(name: "conv\(stage + 1)", savedFraction: saved,

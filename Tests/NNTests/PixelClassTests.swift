@@ -108,3 +108,13 @@ func classedConvolutionMatchesPlainAndTwin(_ t: ClassCase) throws {
     #expect(viaSink.dWeight == b1.dWeight)
     #expect(Array(UnsafeBufferPointer(start: collected, count: t.batch * size)) == b1.dInput)
 }
+
+@Test func anEmptyBatchGivesEmptyOutputsAndAZeroWeightGradient() {
+    let g = ClassCase(batch: 0, channels: 8, height: 7, width: 7, outputs: 16, kernel: 3, stride: 2, padding: 1).geometry
+    let w = [Float](repeating: 0.5, count: 16 * g.columnCount)
+    #expect(convolutionForward(input: [], batch: 0, geometry: g, weight: w, threads: 2).isEmpty)
+    let b = convolutionBackward(input: [], batch: 0, geometry: g, weight: w, dOutput: [], computeInputGradient: true,
+                                threads: 2)
+    #expect(b.dInput == [])
+    #expect(b.dWeight == [Float](repeating: 0, count: w.count))
+}

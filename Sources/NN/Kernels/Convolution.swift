@@ -250,6 +250,7 @@ func convolutionForward(source: ConvolutionSource, batch B: Int, geometry g: Con
                         weight w: [Float], threads: Int,
                         directLimit: Int = ConvolutionGeometry.directColumnLimit,
                         pixelClasses: Bool = true) -> [Float] {
+    if B == 0 { return [] }
     let parts = ComputeContext.parts(batch: B)
     let K = g.columnCount, L = g.outputPixels, O = g.outputChannels
     let wk = permuteWeightToColumns(w, g)
@@ -304,6 +305,10 @@ func convolutionBackward(source: ConvolutionSource, batch B: Int, geometry g: Co
                          dOutput dy: [Float], inputGradient: ConvolutionInputGradient, threads: Int,
                          directLimit: Int = ConvolutionGeometry.directColumnLimit,
                          pixelClasses: Bool = true) -> (dInput: [Float]?, dWeight: [Float]) {
+    if B == 0 {   // an empty batch: no dX images and a zero weight gradient
+        if case .stored = inputGradient { return ([], [Float](repeating: 0, count: w.count)) }
+        return (nil, [Float](repeating: 0, count: w.count))
+    }
     let parts = ComputeContext.parts(batch: B)
     let K = g.columnCount, L = g.outputPixels, O = g.outputChannels
     let wk = permuteWeightToColumns(w, g)

@@ -95,11 +95,11 @@ struct PixelClassPlan: Sendable {
     var largestColumnBlock: Int { classes.map { $0.pixels.count * $0.columnCount }.max() ?? 0 }
 
     /// The O×K_c weights of the classes without contiguous columns, one after another in class order, from the
-    /// O×K columns; `weightOffsets[c]` is where class c's block starts (nil for a contiguous class).
+    /// O×K columns; class c's block starts at float O·`weightOffsets[c]` (nil for a contiguous class).
     func compactWeights(_ wk: UnsafePointer<Float>, _ g: ConvolutionGeometry) -> [Float] {
         let O = g.outputChannels, K = g.columnCount, k = g.kernelSize, C = g.inputChannels
         var out: [Float] = []
-        out.reserveCapacity(weightOffsets.compactMap { $0 }.count * O * K)
+        out.reserveCapacity(O * classes.filter { $0.contiguousStart == nil }.map(\.columnCount).reduce(0, +))
         for cls in classes where cls.contiguousStart == nil {
             let run = cls.kernelColumns.count * C
             for o in 0..<O {
@@ -112,8 +112,8 @@ struct PixelClassPlan: Sendable {
         return out
     }
 
-    /// Where each class's block starts in `compactWeights` (in units of O·K_c blocks laid end to end), nil for a
-    /// class with contiguous columns.
+    /// Where each class's block starts in `compactWeights`, in columns (the block starts at float O·offset: the
+    /// blocks before it hold O·K_c floats each), nil for a class with contiguous columns.
     var weightOffsets: [Int?] {
         var offset = 0
         return classes.map { cls in
@@ -124,8 +124,7 @@ struct PixelClassPlan: Sendable {
     }
 
     /// The weight operand of class c for `sgemm` (O×K_c, row length `ldb`): a block of the full O×K columns when
-    /// the class's columns are contiguous, else its block of the compacted weights (offsets in `offsets`, O·K_c
-    /// floats per unit of K_c).
+    /// the class's columns are contiguous, else its block of the compacted weights (at float O·`offsets[c]`).
     @inline(__always)
     func weightOperand(_ c: Int, full wk: UnsafePointer<Float>, compact: UnsafePointer<Float>, offsets: [Int?],
                        outputs O: Int, columns K: Int) -> (b: UnsafePointer<Float>, ldb: Int) {
@@ -223,8 +222,9 @@ func classedConvolutionForward(source: ConvolutionSource, batch B: Int, geometry
     }
 }
 
-/// The backward pass by pixel classes; same contract as `convolutionBackward(source:…)`. Returns the weight
-/// gradient in the O×K column order (the caller permutes it back) and dX when stored.
+/// The backward pass by pixel classes; same contract as `convolutionBackward(source:…)`. Writes each part's O×K
+/// weight gradient (column order) into `partials` (the caller sums the parts and permutes back); returns dX when
+/// stored.
 func classedConvolutionBackward(source: ConvolutionSource, batch B: Int, geometry g: ConvolutionGeometry,
                                 weightColumns wk: [Float], plan: PixelClassPlan, dOutput dy: [Float],
                                 inputGradient: ConvolutionInputGradient, threads: Int,
