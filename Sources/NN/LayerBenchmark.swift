@@ -184,9 +184,6 @@ public func benchmarkConvolutionPaths(spec: ModelSpec, batch: Int, repeats: Int 
         // Thin layers run the direct kernels whatever the plan says.
         let plan = g.columnCount > ConvolutionGeometry.directColumnLimit
             ? PixelClassPlan(g, partSize: (batch + parts - 1) / parts) : nil
-        let saved = plan.map { p in
-            1 - Double(p.classes.map { $0.pixels.count * $0.columnCount }.reduce(0, +)) / Double(g.outputPixels * g.columnCount)
-        }
         func pass(_ classes: Bool) {
             _ = convolutionForward(input: x, batch: batch, geometry: g, weight: w, threads: context.threads,
                                    pixelClasses: classes)
@@ -214,7 +211,7 @@ public func benchmarkConvolutionPaths(spec: ModelSpec, batch: Int, repeats: Int 
             }
         }
         func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
-        timings.append(ConvolutionPathTiming(name: "conv\(stage + 1)", savedFraction: saved,
+        timings.append(ConvolutionPathTiming(name: "conv\(stage + 1)", savedFraction: plan?.savedFraction,
                                              plainMilliseconds: median(plain.map(\.wall)),
                                              classedMilliseconds: median(classed.map(\.wall)),
                                              plainCPUMilliseconds: median(plain.map(\.cpu)),

@@ -222,6 +222,18 @@ extension ConvolutionInputGradient {
         if case let .sink(count, _) = self { return count }
         return 0
     }
+    /// Runs `body` with where dX goes: a new array of `count` floats when dX is stored (returned, every element
+    /// written by `body`), nil otherwise (nothing returned).
+    func withStorage(count: Int, _ body: (SendablePointer<Float>?) -> Void) -> [Float]? {
+        guard case .stored = self else {
+            body(nil)
+            return nil
+        }
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialised in
+            body(SendablePointer(buffer.baseAddress!))
+            initialised = count
+        }
+    }
     /// The sink's consumer (nil unless a sink).
     var consumer: (@Sendable (Int, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void)? {
         if case let .sink(_, body) = self { return body }
@@ -360,19 +372,12 @@ func convolutionBackward(source: ConvolutionSource, batch B: Int, geometry g: Co
         dx = classedConvolutionBackward(source: source, batch: B, geometry: g, weightColumns: wk, plan: plan,
                                         dOutput: dy, inputGradient: inputGradient, threads: threads, partials: pp)
     } else {
-    wk.withUnsafeBufferPointer { wBuf in
-        dy.withUnsafeBufferPointer { dyBuf in
-            let wp = SendablePointer(wBuf.baseAddress!), dyp = SendablePointer(dyBuf.baseAddress!)
-            if case .stored = inputGradient {
-                dx = [Float](unsafeUninitializedCapacity: B * g.inputSize) { dxBuf, initialised in
-                    body(wp, dyp, SendablePointer(dxBuf.baseAddress!))
-                    initialised = B * g.inputSize
-                }
-            } else {
-                body(wp, dyp, nil)
+        wk.withUnsafeBufferPointer { wBuf in
+            dy.withUnsafeBufferPointer { dyBuf in
+                let wp = SendablePointer(wBuf.baseAddress!), dyp = SendablePointer(dyBuf.baseAddress!)
+                dx = inputGradient.withStorage(count: B * g.inputSize) { body(wp, dyp, $0) }
             }
         }
-    }
     }
     // Sum the per-part weight gradients in part order.
     var dWk = [Float](unsafeUninitializedCapacity: O * K) { buffer, initialised in

@@ -33,17 +33,24 @@ struct ConvolutionPixelClass: Sendable {
     /// Where the class's columns start in the full column order (ki, kj, c) when they are one contiguous block
     /// (all kernel columns); nil otherwise (the forward and dX passes then use a compacted copy of the weights).
     let contiguousStart: Int?
+    /// For a class without contiguous columns: where its O×K_c block starts in `PixelClassPlan.compactWeights`,
+    /// in columns (the block starts at float O·compactOffset); nil otherwise.
+    let compactOffset: Int?
 }
 
 /// How a convolution's output pixels split into classes, or nil when the split saves too little.
 struct PixelClassPlan: Sendable {
     let classes: [ConvolutionPixelClass]
+    /// Fraction of the plain path's multiply-adds the classes skip.
+    let savedFraction: Double
     /// Images per group: the largest class's column matrix of a group stays near `targetColumnFloats`.
     let imagesPerGroup: Int
+    /// The largest n_p and n_p·K_c over the classes (scratch sizes per image).
+    let largestPixels: Int, largestColumnBlock: Int
 
     /// Below this fraction of multiply-adds saved the plain path is used: its one GEMM per group writes y directly,
     /// with no scatter and no small per-class GEMMs. Measured with `bench conv` (interleaved, 2 threads): convnet-s
-    /// conv4 saves 25 % of its multiply-adds and ~13 % of its time; conv3 would save 8.8 % and ran ~3 % slower.
+    /// conv4 saves 25 % of its multiply-adds and 13–17 % of its time; conv3 would save 8.8 % and ran 1–6 % slower.
     static let minimumSaving = 0.15
 
     /// The plan of `g`; nil when the classes would save less than `minimumSaving` of the multiply-adds, or a pixel
@@ -71,31 +78,31 @@ struct PixelClassPlan: Sendable {
                 }
             }
         }
-        var kept = 0
+        var kept = 0, compacted = 0
         var classes: [ConvolutionPixelClass] = []
         for (key, pixels) in zip(keys, members) {
             let columnCount = key.rows.count * key.columns.count * C
             kept += pixels.count * columnCount
+            let contiguous = key.columns == full
             classes.append(ConvolutionPixelClass(pixels: pixels, kernelRows: key.rows, kernelColumns: key.columns,
                                                  columnCount: columnCount,
-                                                 contiguousStart: key.columns == full ? key.rows.lowerBound * k * C : nil))
+                                                 contiguousStart: contiguous ? key.rows.lowerBound * k * C : nil,
+                                                 compactOffset: contiguous ? nil : compacted))
+            if !contiguous { compacted += columnCount }
         }
-        let saving = 1 - Double(kept) / Double(g.outputPixels * g.columnCount)
-        if saving < Self.minimumSaving { return nil }
+        savedFraction = 1 - Double(kept) / Double(g.outputPixels * g.columnCount)
+        if savedFraction < Self.minimumSaving { return nil }
         self.classes = classes
-        let largest = classes.map { $0.pixels.count * $0.columnCount }.max() ?? 1
-        imagesPerGroup = max(1, min(partSize, ConvolutionGeometry.targetColumnFloats / max(1, largest)))
+        largestPixels = classes.map(\.pixels.count).max() ?? 0
+        largestColumnBlock = classes.map { $0.pixels.count * $0.columnCount }.max() ?? 0
+        imagesPerGroup = max(1, min(partSize, ConvolutionGeometry.targetColumnFloats / max(1, largestColumnBlock)))
     }
 
     /// Near-equal groups of at most `imagesPerGroup` images for a part of `partSize` images.
     func groups(partSize: Int) -> Int { (partSize + imagesPerGroup - 1) / imagesPerGroup }
 
-    /// The largest n_p and n_p·K_c over the classes (scratch sizes per image).
-    var largestPixels: Int { classes.map(\.pixels.count).max() ?? 0 }
-    var largestColumnBlock: Int { classes.map { $0.pixels.count * $0.columnCount }.max() ?? 0 }
-
     /// The O×K_c weights of the classes without contiguous columns, one after another in class order, from the
-    /// O×K columns; class c's block starts at float O·`weightOffsets[c]` (nil for a contiguous class).
+    /// O×K columns (class c's block starts at float O·`compactOffset`).
     func compactWeights(_ wk: UnsafePointer<Float>, _ g: ConvolutionGeometry) -> [Float] {
         let O = g.outputChannels, K = g.columnCount, k = g.kernelSize, C = g.inputChannels
         var out: [Float] = []
@@ -112,25 +119,13 @@ struct PixelClassPlan: Sendable {
         return out
     }
 
-    /// Where each class's block starts in `compactWeights`, in columns (the block starts at float O·offset: the
-    /// blocks before it hold O·K_c floats each), nil for a class with contiguous columns.
-    var weightOffsets: [Int?] {
-        var offset = 0
-        return classes.map { cls in
-            guard cls.contiguousStart == nil else { return nil }
-            defer { offset += cls.columnCount }
-            return offset
-        }
-    }
-
     /// The weight operand of class c for `sgemm` (O×K_c, row length `ldb`): a block of the full O×K columns when
-    /// the class's columns are contiguous, else its block of the compacted weights (at float O·`offsets[c]`).
+    /// the class's columns are contiguous, else its block of the compacted weights.
     @inline(__always)
-    func weightOperand(_ c: Int, full wk: UnsafePointer<Float>, compact: UnsafePointer<Float>, offsets: [Int?],
+    func weightOperand(_ cls: ConvolutionPixelClass, full wk: UnsafePointer<Float>, compact: UnsafePointer<Float>,
                        outputs O: Int, columns K: Int) -> (b: UnsafePointer<Float>, ldb: Int) {
-        let cls = classes[c]
         if let start = cls.contiguousStart { return (wk + start, K) }
-        return (compact + O * offsets[c]!, cls.columnCount)
+        return (compact + O * (cls.compactOffset ?? 0), cls.columnCount)
     }
 }
 
@@ -184,7 +179,7 @@ func classedConvolutionForward(source: ConvolutionSource, batch B: Int, geometry
         let y = SendablePointer(yBuf.baseAddress!)
         wk.withUnsafeBufferPointer { wBuf in
             let wp = SendablePointer(wBuf.baseAddress!)
-            let compact = plan.compactWeights(wBuf.baseAddress!, g), offsets = plan.weightOffsets
+            let compact = plan.compactWeights(wBuf.baseAddress!, g)
             compact.withUnsafeBufferPointer { cBuf in
                 let cp = SendablePointer(UnsafeMutablePointer(mutating: cBuf.baseAddress ?? wBuf.baseAddress!))
                 parallelFor(parts, threads: threads) { part in
@@ -200,10 +195,10 @@ func classedConvolutionForward(source: ConvolutionSource, batch B: Int, geometry
                         let local = partRange(group, of: groups, count: range.count)
                         let first = range.lowerBound + local.lowerBound, m = local.count
                         for j in 0..<m { images[j] = source.image(first + j, scratch + j * source.scratchCount) }
-                        for (c, cls) in plan.classes.enumerated() {
+                        for cls in plan.classes {
                             let np = cls.pixels.count, Kc = cls.columnCount
                             im2colClass(images, count: m, cls, g, col)
-                            let (b, ldb) = plan.weightOperand(c, full: wp.base, compact: cp.base, offsets: offsets,
+                            let (b, ldb) = plan.weightOperand(cls, full: wp.base, compact: cp.base,
                                                               outputs: O, columns: K)
                             sgemm(.none, .transposed, m: m * np, n: O, k: Kc, a: col, lda: Kc, b: b, ldb: ldb,
                                   c: out, ldc: O)
@@ -233,7 +228,6 @@ func classedConvolutionBackward(source: ConvolutionSource, batch B: Int, geometr
     let O = g.outputChannels, K = g.columnCount, k = g.kernelSize, C = g.inputChannels
     let sinkScratch = inputGradient.sinkScratchCount, consume = inputGradient.consumer
     let wantsInputGradient = inputGradient.isWanted
-    let offsets = plan.weightOffsets
     let body = { @Sendable (wp: SendablePointer<Float>, cp: SendablePointer<Float>, dyp: SendablePointer<Float>,
                             dxp: SendablePointer<Float>?) in
         parallelFor(parts, threads: threads) { part in
@@ -262,7 +256,7 @@ func classedConvolutionBackward(source: ConvolutionSource, batch B: Int, geometr
                         dxImages[j].update(repeating: 0, count: g.inputSize)
                     }
                 }
-                for (c, cls) in plan.classes.enumerated() {
+                for cls in plan.classes {
                     let np = cls.pixels.count, Kc = cls.columnCount, N = m * np
                     im2colClass(images, count: m, cls, g, col)
                     for j in 0..<m {
@@ -283,7 +277,7 @@ func classedConvolutionBackward(source: ConvolutionSource, batch B: Int, geometr
                         }
                     }
                     guard wantsInputGradient else { continue }
-                    let (b, ldb) = plan.weightOperand(c, full: wp.base, compact: cp.base, offsets: offsets,
+                    let (b, ldb) = plan.weightOperand(cls, full: wp.base, compact: cp.base,
                                                       outputs: O, columns: K)
                     sgemm(.none, .none, m: N, n: Kc, k: O, a: dyc, lda: O, b: b, ldb: ldb, c: dcol, ldc: Kc)
                     col2imClass(dcol, cls, g, dxImages, count: m)
@@ -301,14 +295,7 @@ func classedConvolutionBackward(source: ConvolutionSource, batch B: Int, geometr
             let cp = SendablePointer(UnsafeMutablePointer(mutating: cBuf.baseAddress ?? wBuf.baseAddress!))
             dy.withUnsafeBufferPointer { dyBuf in
                 let wp = SendablePointer(wBuf.baseAddress!), dyp = SendablePointer(dyBuf.baseAddress!)
-                if case .stored = inputGradient {
-                    dx = [Float](unsafeUninitializedCapacity: B * g.inputSize) { dxBuf, initialised in
-                        body(wp, cp, dyp, SendablePointer(dxBuf.baseAddress!))
-                        initialised = B * g.inputSize
-                    }
-                } else {
-                    body(wp, cp, dyp, nil)
-                }
+                dx = inputGradient.withStorage(count: B * g.inputSize) { body(wp, cp, dyp, $0) }
             }
         }
     }
