@@ -210,11 +210,16 @@ public struct MoCoLearner: Sendable {
         // Backward into f_q, SGD, EMA of f_k, enqueue.
         let dProjection = l2NormalizeBackward(dY: loss.queryGradient, y: zq, norms: queryNorms)
         let gradients = queryModel.backward(dProjection: dProjection, cache: queryOut.cache, context: context)
-        let gradientNorm = globalGradientNorm(gradients)
-        optimizer.step(parameters: &queryModel.parameters, gradients: gradients, learningRate: learningRate)
-        momentumUpdate(key: &keyModel.parameters, query: queryModel.parameters, momentum: Float(momentum))
-        query = queryModel
-        key = keyModel
+        _ = consume queryOut   // its cache holds the parameters: let go of them so SGD updates them in place
+        let gradientNorm = globalGradientNorm(gradients, threads: context.threads)
+        // Commit: from here on the step is applied. The models move into self (no second reference to their
+        // parameter arrays, so SGD and the moving average write in place instead of copying them).
+        query = consume queryModel
+        key = consume keyModel
+        optimizer.step(parameters: &query.parameters, gradients: gradients, learningRate: learningRate,
+                       threads: context.threads)
+        momentumUpdate(key: &key.parameters, query: query.parameters, momentum: Float(momentum),
+                       threads: context.threads)
         let filled = queue.enqueue(zk.storage)
         shuffleGenerator = shuffleGen
         transformGenerator = transformGen

@@ -3,6 +3,7 @@
 // this never sees buffers. m = 0 copies the query encoder, m = 1 leaves the key encoder untouched, exactly.
 // Deliberately not here: any averaging of buffers or optimizer state.
 import NN
+import Parallel
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,15 +29,19 @@ public enum MomentumSchedule: String, Codable, Sendable, CaseIterable {
     }
 }
 
-/// θ_k ← m·θ_k + (1−m)·θ_q for every tensor, in place. `key` and `query` must have the same shapes.
-public func momentumUpdate(key: inout [Tensor], query: [Tensor], momentum: Float) {
+/// θ_k ← m·θ_k + (1−m)·θ_q for every tensor, in place. `key` and `query` must have the same shapes. Long
+/// tensors are split over `threads` (elementwise: the result never depends on it).
+public func momentumUpdate(key: inout [Tensor], query: [Tensor], momentum: Float, threads: Int = 1) {
     precondition(key.count == query.count, "momentumUpdate: \(key.count) key tensors, \(query.count) query tensors")
     let m = momentum, rest = 1 - momentum
     for t in key.indices {
         precondition(key[t].shape == query[t].shape, "momentumUpdate: tensor \(t) shapes \(key[t].shape) vs \(query[t].shape)")
-        query[t].storage.withUnsafeBufferPointer { q in
-            key[t].storage.withUnsafeMutableBufferPointer { k in
-                for i in 0..<k.count { k[i] = m * k[i] + rest * q[i] }
+        query[t].storage.withUnsafeBufferPointer { qb in
+            key[t].storage.withUnsafeMutableBufferPointer { kb in
+                let q = SendableConstPointer(qb), k = SendablePointer(kb)
+                forEachElementChunk(kb.count, threads: threads) { _, range in
+                    for i in range { k.base[i] = m * k.base[i] + rest * q.base[i] }
+                }
             }
         }
     }

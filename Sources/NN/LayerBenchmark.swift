@@ -180,10 +180,9 @@ public func benchmarkConvolutionPaths(spec: ModelSpec, batch: Int, repeats: Int 
         let x = (0..<(batch * g.inputSize)).map { _ in Float(gen.normal()) }
         let dy = (0..<(batch * g.outputSize)).map { _ in Float(gen.normal()) }
         let w = model.parameters[3 * stage].storage
-        let parts = ComputeContext.parts(batch: batch)
         // Thin layers run the direct kernels whatever the plan says.
         let plan = g.columnCount > ConvolutionGeometry.directColumnLimit
-            ? PixelClassPlan(g, partSize: (batch + parts - 1) / parts) : nil
+            ? PixelClassPlan(g, partSize: ComputeContext.largestPart(batch: batch)) : nil
         func pass(_ classes: Bool) {
             _ = convolutionForward(input: x, batch: batch, geometry: g, weight: w, threads: context.threads,
                                    pixelClasses: classes)

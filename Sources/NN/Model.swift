@@ -219,7 +219,8 @@ public struct Model: Sendable {
         if projection {
             let base = 3 * convolutions.count
             for (i, layer) in headLayers.enumerated() {
-                let (y, cache) = layer.forward(z, weight: parameters[base + 2 * i], bias: parameters[base + 2 * i + 1])
+                let (y, cache) = layer.forward(z, weight: parameters[base + 2 * i], bias: parameters[base + 2 * i + 1],
+                                             threads: context.threads)
                 headCaches.append(cache)
                 z = y
                 if i + 1 < headLayers.count {
@@ -253,7 +254,8 @@ public struct Model: Sendable {
         var dz = dProjection
         for i in stride(from: headLayers.count - 1, through: 0, by: -1) {
             if i + 1 < headLayers.count, let r = cache.headReLU { dz = ReLU().backward(dY: dz, cache: r) }
-            let g = headLayers[i].backward(dY: dz, weight: p[base + 2 * i], cache: cache.head[i])
+            let g = headLayers[i].backward(dY: dz, weight: p[base + 2 * i], cache: cache.head[i],
+                                           threads: context.threads)
             gradients[base + 2 * i] = g.dWeight
             gradients[base + 2 * i + 1] = g.dBias
             if let dx = g.dX { dz = dx }

@@ -2,6 +2,7 @@
 // norm, and learning-rate schedules. Deliberately not here: other optimisers, gradient clipping, per-parameter
 // options (weight decay applies to every parameter, as in MoCo's reference code).
 import Foundation
+import Parallel
 
 /// Stochastic gradient descent: g ← ∇ + wd·p; v ← μ·v + g; p ← p − lr·v (v starts at 0, so the first step
 /// has v = g as in PyTorch).
@@ -19,8 +20,9 @@ public struct SGD: Sendable, Equatable {
         self.state = []
     }
 
-    /// One update of `parameters` with `gradients` (aligned, same shapes) at `learningRate`.
-    public mutating func step(parameters: inout [Tensor], gradients: [Tensor], learningRate: Float) {
+    /// One update of `parameters` with `gradients` (aligned, same shapes) at `learningRate`; long tensors are
+    /// split over `threads` (elementwise, so the result never depends on it).
+    public mutating func step(parameters: inout [Tensor], gradients: [Tensor], learningRate: Float, threads: Int = 1) {
         require(parameters.count == gradients.count,
                 "SGD.step: \(parameters.count) parameters but \(gradients.count) gradients")
         if state.isEmpty { state = parameters.map { Tensor(shape: $0.shape) } }
@@ -29,7 +31,7 @@ public struct SGD: Sendable, Equatable {
             require(parameters[i].shape == gradients[i].shape && state[i].shape == parameters[i].shape,
                     "SGD.step: parameter \(i) shape \(parameters[i].shape), gradient \(gradients[i].shape)")
             sgdUpdate(&parameters[i].storage, gradients[i].storage, &state[i].storage,
-                      learningRate: learningRate, momentum: momentum, weightDecay: weightDecay)
+                      learningRate: learningRate, momentum: momentum, weightDecay: weightDecay, threads: threads)
         }
     }
 }
@@ -37,26 +39,65 @@ public struct SGD: Sendable, Equatable {
 /// The elementwise SGD update of one tensor.
 @inline(__always)
 func sgdUpdate(_ p: inout [Float], _ g: [Float], _ v: inout [Float], learningRate lr: Float, momentum mu: Float,
-               weightDecay wd: Float) {
-    let n = p.count
+               weightDecay wd: Float, threads: Int = 1) {
     p.withUnsafeMutableBufferPointer { pb in
         v.withUnsafeMutableBufferPointer { vb in
             g.withUnsafeBufferPointer { gb in
-                for i in 0..<n {
-                    let d = gb[i] + wd * pb[i]
-                    let m = mu * vb[i] + d
-                    vb[i] = m
-                    pb[i] -= lr * m
+                let pp = SendablePointer(pb), vp = SendablePointer(vb), gp = SendableConstPointer(gb)
+                forEachElementChunk(pb.count, threads: threads) { _, range in
+                    for i in range {
+                        let d = gp.base[i] + wd * pp.base[i]
+                        let m = mu * vp.base[i] + d
+                        vp.base[i] = m
+                        pp.base[i] -= lr * m
+                    }
                 }
             }
         }
     }
 }
 
-/// √(Σ g²) over all tensors, summed in Double in tensor order.
-public func globalGradientNorm(_ gradients: [Tensor]) -> Double {
+/// Elements per work item of the elementwise passes over parameters (SGD, the gradient norm, the key encoder's
+/// moving average). Fixed, so partial sums per chunk never depend on the thread count.
+public let parameterChunkElements = 16_384
+
+/// Calls `body(chunk, range)` over the chunks of `parameterChunkElements` of 0..<count: on `threads` threads when
+/// there are at least two chunks, on the caller otherwise (a dispatch costs more than a short pass).
+@inlinable
+public func forEachElementChunk(_ count: Int, threads: Int, _ body: @Sendable (Int, Range<Int>) -> Void) {
+    parallelChunks(count, chunkSize: parameterChunkElements, threads: count < 2 * parameterChunkElements ? 1 : threads,
+                   body)
+}
+
+/// √(Σ g²) over all tensors, in Double: each tensor in chunks of `parameterChunkElements` (eight interleaved
+/// partial sums per chunk, added in lane order), the chunks and the tensors added in order. Long tensors are split
+/// over `threads`; the value never depends on it.
+public func globalGradientNorm(_ gradients: [Tensor], threads: Int = 1) -> Double {
     var s = 0.0
-    for g in gradients { for v in g.storage { s += Double(v) * Double(v) } }
+    for g in gradients {
+        let chunks = (g.storage.count + parameterChunkElements - 1) / parameterChunkElements
+        let partial = [Double](unsafeUninitializedCapacity: chunks) { pb, initialised in
+            let out = SendablePointer(pb)
+            g.storage.withUnsafeBufferPointer { gb in
+                let gp = SendableConstPointer(gb)
+                forEachElementChunk(gb.count, threads: threads) { c, range in
+                    var lanes = SIMD8<Double>(repeating: 0)
+                    var i = range.lowerBound
+                    while i + 8 <= range.upperBound {
+                        let v = SIMD8<Double>(UnsafeRawPointer(gp.base + i).loadUnaligned(as: SIMD8<Float>.self))
+                        lanes += v * v
+                        i += 8
+                    }
+                    var sum = 0.0
+                    for lane in 0..<8 { sum += lanes[lane] }
+                    while i < range.upperBound { sum += Double(gp.base[i]) * Double(gp.base[i]); i += 1 }
+                    out.base[c] = sum
+                }
+            }
+            initialised = chunks
+        }
+        for v in partial { s += v }
+    }
     return s.squareRoot()
 }
 

@@ -52,3 +52,12 @@ public func parallelFor(_ count: Int, threads: Int, _ body: @Sendable (Int) -> V
 public func partRange(_ index: Int, of parts: Int, count: Int) -> Range<Int> {
     (index * count / parts)..<((index + 1) * count / parts)
 }
+
+/// Calls `body(chunk, range)` for the fixed chunks of `chunkSize` elements of 0..<count (the last may be shorter),
+/// on at most `threads` threads. The chunks depend only on `count` and `chunkSize`, so per-chunk partial results
+/// reduced in chunk order never depend on the thread count.
+@inlinable
+public func parallelChunks(_ count: Int, chunkSize: Int, threads: Int, _ body: @Sendable (Int, Range<Int>) -> Void) {
+    let size = max(1, chunkSize), chunks = (count + size - 1) / size
+    parallelFor(chunks, threads: threads) { c in body(c, (c * size)..<min(count, (c + 1) * size)) }
+}

@@ -56,3 +56,20 @@ private func randomTensors(_ g: inout SeededGenerator) -> [Tensor] {
     for i in 0..<6 { #expect(Array(shuffled.storage[(i * 6)..<(i * 6 + 6)]) == Array(x.storage[(permutation[i] * 6)..<(permutation[i] * 6 + 6)])) }
     #expect(KeyShuffle.unshuffled(shuffled, permutation: permutation) == x)
 }
+
+@Test func momentumUpdateOfLongTensorsIsTheSameWhateverTheThreadCount() {
+    var g = SeededGenerator(seed: 9)
+    let sizes = [70_001, 3, 40_000]
+    let key = sizes.map { n in Tensor(shape: [n], storage: (0..<n).map { _ in Float(g.normal()) }) }
+    let query = sizes.map { n in Tensor(shape: [n], storage: (0..<n).map { _ in Float(g.normal()) }) }
+    var results: [[Tensor]] = []
+    for threads in [1, 2, 3] {
+        var k = key
+        momentumUpdate(key: &k, query: query, momentum: 0.99, threads: threads)
+        results.append(k)
+    }
+    #expect(results[0] == results[1] && results[0] == results[2])
+    for (t, i) in [(0, 0), (0, 70_000), (2, 39_999)] {
+        #expect(results[0][t].storage[i] == 0.99 * key[t].storage[i] + (1 - 0.99) * query[t].storage[i])
+    }
+}

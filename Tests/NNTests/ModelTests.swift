@@ -3,6 +3,7 @@
 // that falls on a tiny problem.
 import Testing
 import SeededRandom
+import Parallel
 @testable import NN
 
 /// A tiny model for gradient checks: widths 2-3-3-4 on 1×8×8 (the test-only width override).
@@ -257,5 +258,67 @@ func fusedLayersMatchThePlainLayers(_ t: FusionCase) {
         #expect(o.projection.storage.map(\.bitPattern) == a.projection.storage.map(\.bitPattern), "\(threads) threads: projection")
         #expect(other.buffers == fused.buffers, "\(threads) threads: running statistics")
         #expect(zip(go, ga).allSatisfy { $0.storage.map(\.bitPattern) == $1.storage.map(\.bitPattern) }, "\(threads) threads: gradients")
+    }
+}
+
+@Test func batchPartsCoverTheBatchLargeFirst() {
+    for B in [1, 5, 8, 31, 32, 33, 100, 256, 1000] {
+        let parts = ComputeContext.parts(batch: B)
+        let ranges = (0..<parts).map { ComputeContext.partRange($0, batch: B) }
+        #expect(ranges.first?.lowerBound == 0 && ranges.last?.upperBound == B, "B \(B)")
+        #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound }, "B \(B)")
+        #expect(ranges.allSatisfy { !$0.isEmpty }, "B \(B)")
+        #expect(ComputeContext.largestPart(batch: B) == ranges.map(\.count).max())
+    }
+    // B 256: shares 6, 6, 5, 5, 4, 3, 2, 1 of 32.
+    #expect((0..<8).map { ComputeContext.partRange($0, batch: 256).count } == [48, 48, 40, 40, 32, 24, 16, 8])
+    // Too small for the shares: near-equal parts.
+    #expect((0..<8).map { ComputeContext.partRange($0, batch: 16).count } == [2, 2, 2, 2, 2, 2, 2, 2])
+}
+
+@Test func linearLayerGivesTheSameBytesWhateverTheThreadCount() {
+    var gen = SeededGenerator(seed: 77)
+    let B = 37, I = 50, O = 21
+    let x = (0..<(B * I)).map { _ in Float(gen.normal()) }, w = (0..<(O * I)).map { _ in Float(gen.normal()) }
+    let bias = (0..<O).map { _ in Float(gen.normal()) }, dy = (0..<(B * O)).map { _ in Float(gen.normal()) }
+    let y1 = linearForward(x, rows: B, inputs: I, outputs: O, weight: w, bias: bias, threads: 1)
+    let g1 = linearBackward(dy, input: x, rows: B, inputs: I, outputs: O, weight: w, computeInputGradient: true, threads: 1)
+    for threads in [2, 3] {
+        #expect(linearForward(x, rows: B, inputs: I, outputs: O, weight: w, bias: bias, threads: threads) == y1)
+        let g = linearBackward(dy, input: x, rows: B, inputs: I, outputs: O, weight: w, computeInputGradient: true,
+                               threads: threads)
+        #expect(g.dx == g1.dx && g.dw == g1.dw && g.db == g1.db)
+    }
+    // Against the plain twin (Double sums): y = x·Wᵀ + b, dW = dYᵀ·x, dx = dY·W.
+    for (r, o) in [(0, 0), (36, 20), (17, 9)] {
+        var s = Double(bias[o]); for i in 0..<I { s += Double(x[r * I + i]) * Double(w[o * I + i]) }
+        #expect(abs(Double(y1[r * O + o]) - s) < 1e-4)
+    }
+    for (o, i) in [(0, 0), (20, 49), (9, 13)] {
+        var s = 0.0; for r in 0..<B { s += Double(dy[r * O + o]) * Double(x[r * I + i]) }
+        #expect(abs(Double(g1.dw[o * I + i]) - s) < 1e-4)
+    }
+    for (r, i) in [(0, 0), (36, 49), (5, 31)] {
+        var s = 0.0; for o in 0..<O { s += Double(dy[r * O + o]) * Double(w[o * I + i]) }
+        #expect(abs(Double(g1.dx![r * I + i]) - s) < 1e-4)
+    }
+}
+
+@Test func weightPermutationsRoundTripAndSumPartsInOrder() {
+    var gen = SeededGenerator(seed: 78)
+    let g = ConvolutionGeometry(inputChannels: 64, inputHeight: 5, inputWidth: 5, outputChannels: 70, kernelSize: 3,
+                                stride: 1, padding: 1)   // 70·576 floats: the multi-threaded path
+    let w = (0..<(70 * g.columnCount)).map { _ in Float(gen.normal()) }
+    for threads in [1, 2, 3] {
+        let columns = permuteWeightToColumns(w, g, threads: threads)
+        // O×C×k×k element (o, c, ki, kj) sits at o·K + (ki·k + kj)·C + c.
+        #expect(columns[3 * g.columnCount + (2 * 3 + 1) * 64 + 5] == w[((3 * 64 + 5) * 3 + 2) * 3 + 1])
+        #expect(permuteColumnsToWeight(columns, g) == w)
+        // Three part blocks: the permuted element-wise sum, added in part order.
+        var blocks = columns + columns.map { $0 * 0.5 } + columns.map { -$0 * 0.25 }
+        let summed = blocks.withUnsafeMutableBufferPointer {
+            summedWeightColumns(SendablePointer($0.baseAddress!), parts: 3, g, threads: threads)
+        }
+        #expect(summed == w.map { ($0 + $0 * 0.5) + -$0 * 0.25 })
     }
 }

@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 @testable import NN
+import SeededRandom
 
 @Test func sgdFollowsPyTorchMomentumAndWeightDecay() {
     var p = [Tensor(shape: [1], storage: [1])]
@@ -48,4 +49,41 @@ import Testing
         let data = try JSONEncoder().encode(s)
         #expect(try JSONDecoder().decode(LRSchedule.self, from: data) == s)
     }
+}
+
+/// Tensors long enough for the chunked, multi-threaded passes (≥ 2 chunks), plus short ones.
+private func longTensors(seed: UInt64) -> [Tensor] {
+    var g = SeededGenerator(seed: seed)
+    return [100_003, 7, 2 * parameterChunkElements].map { n in
+        Tensor(shape: [n], storage: (0..<n).map { _ in Float(g.normal()) })
+    }
+}
+
+@Test func sgdOnLongTensorsIsTheSameWhateverTheThreadCount() {
+    let gradients = longTensors(seed: 3)
+    var results: [[Tensor]] = []
+    for threads in [1, 2, 3] {
+        var p = longTensors(seed: 4)
+        var sgd = SGD(learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4)
+        sgd.step(parameters: &p, gradients: gradients, learningRate: 0.1, threads: threads)
+        sgd.step(parameters: &p, gradients: gradients, learningRate: 0.05, threads: threads)
+        results.append(p + sgd.state)
+    }
+    #expect(results[0] == results[1] && results[0] == results[2])
+    // The elementwise rule, checked at elements in the first, a middle and the last chunk.
+    let p0 = longTensors(seed: 4)[0].storage, g0 = gradients[0].storage
+    for i in [0, 40_000, 100_002] {
+        let v1 = g0[i] + 1e-4 * p0[i], p1 = p0[i] - 0.1 * v1
+        let v2 = 0.9 * v1 + (g0[i] + 1e-4 * p1), p2 = p1 - 0.05 * v2
+        #expect(results[0][0].storage[i] == p2)
+    }
+}
+
+@Test func gradientNormOfLongTensorsMatchesADoubleSumWhateverTheThreadCount() {
+    let g = longTensors(seed: 5)
+    var reference = 0.0
+    for t in g { for v in t.storage { reference += Double(v) * Double(v) } }
+    let norms = [1, 2, 3].map { globalGradientNorm(g, threads: $0) }
+    #expect(norms[0] == norms[1] && norms[0] == norms[2])
+    #expect(abs(norms[0] - reference.squareRoot()) <= 1e-12 * reference.squareRoot())
 }

@@ -165,24 +165,73 @@ func col2im(_ dcol: UnsafePointer<Float>, _ g: ConvolutionGeometry, _ dx: Unsafe
 
 // MARK: - Weight layout
 
-/// PyTorch O×C×k×k → O×(ki, kj, c).
-func permuteWeightToColumns(_ w: [Float], _ g: ConvolutionGeometry) -> [Float] {
-    let O = g.outputChannels, C = g.inputChannels, k = g.kernelSize
-    var out = [Float](repeating: 0, count: w.count)
-    for o in 0..<O { for c in 0..<C { for ki in 0..<k { for kj in 0..<k {
-        out[((o * k + ki) * k + kj) * C + c] = w[((o * C + c) * k + ki) * k + kj]
-    }}}}
-    return out
+/// Output channels per work item of the weight permutations: fixed (results never depend on the thread count);
+/// layers smaller than `parallelWeightFloats` floats run on the caller alone.
+private let weightRowsPerItem = 16
+private let parallelWeightFloats = 32_768
+
+/// PyTorch O×C×k×k → O×(ki, kj, c); output channels split over `threads` (writes in order, reads within one
+/// output channel's k·k·C floats).
+func permuteWeightToColumns(_ w: [Float], _ g: ConvolutionGeometry, threads: Int = 1) -> [Float] {
+    let O = g.outputChannels, C = g.inputChannels, k = g.kernelSize, K = g.columnCount
+    return [Float](unsafeUninitializedCapacity: O * K) { buffer, initialised in
+        let out = SendablePointer(buffer.baseAddress!)
+        w.withUnsafeBufferPointer { wb in
+            let src = SendableConstPointer(wb)
+            forEachWeightRow(O, K, threads: threads) { o in
+                let from = src.base + o * K, to = out.base + o * K
+                for ki in 0..<k { for kj in 0..<k { for c in 0..<C {
+                    to[(ki * k + kj) * C + c] = from[(c * k + ki) * k + kj]
+                }}}
+            }
+        }
+        initialised = O * K
+    }
 }
 
 /// O×(ki, kj, c) → PyTorch O×C×k×k.
 func permuteColumnsToWeight(_ wk: [Float], _ g: ConvolutionGeometry) -> [Float] {
-    let O = g.outputChannels, C = g.inputChannels, k = g.kernelSize
-    var out = [Float](repeating: 0, count: wk.count)
-    for o in 0..<O { for c in 0..<C { for ki in 0..<k { for kj in 0..<k {
-        out[((o * C + c) * k + ki) * k + kj] = wk[((o * k + ki) * k + kj) * C + c]
-    }}}}
-    return out
+    wk.withUnsafeBufferPointer { summedWeightColumns(SendablePointer($0.baseAddress!), parts: 1, g, threads: 1) }
+}
+
+/// Σ over `parts` consecutive O×(ki, kj, c) blocks (summed in part order, element by element), permuted to
+/// PyTorch O×C×k×k; output channels split over `threads`. The reduction of the per-part weight gradients.
+func summedWeightColumns(_ blocks: SendablePointer<Float>, parts: Int, _ g: ConvolutionGeometry,
+                         threads: Int) -> [Float] {
+    let O = g.outputChannels, C = g.inputChannels, k = g.kernelSize, K = g.columnCount
+    return [Float](unsafeUninitializedCapacity: O * K) { buffer, initialised in
+        let out = SendablePointer(buffer.baseAddress!)
+        forEachWeightRow(O, K, threads: threads, scratch: parts > 1 ? K : 0) { o, row in
+            var from = UnsafePointer(blocks.base + o * K)
+            if parts > 1 {
+                row.update(from: from, count: K)
+                for part in 1..<parts { addFloats(row, blocks.base + (part * O + o) * K, K) }
+                from = UnsafePointer(row)
+            }
+            let to = out.base + o * K
+            for c in 0..<C { for ki in 0..<k { for kj in 0..<k {
+                to[(c * k + ki) * k + kj] = from[(ki * k + kj) * C + c]
+            }}}
+        }
+        initialised = O * K
+    }
+}
+
+/// Calls `body(o)` for the O output channels of a weight of O×K floats, in fixed items of `weightRowsPerItem`
+/// channels over `threads` (the caller alone for small weights).
+private func forEachWeightRow(_ O: Int, _ K: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
+    forEachWeightRow(O, K, threads: threads, scratch: 0) { o, _ in body(o) }
+}
+
+/// As above, with `scratch` floats of the item's own scratch passed along.
+private func forEachWeightRow(_ O: Int, _ K: Int, threads: Int, scratch: Int,
+                              _ body: @Sendable (Int, UnsafeMutablePointer<Float>) -> Void) {
+    let items = (O + weightRowsPerItem - 1) / weightRowsPerItem
+    parallelFor(items, threads: O * K < parallelWeightFloats ? 1 : threads) { item in
+        let row = UnsafeMutablePointer<Float>.allocate(capacity: max(1, scratch))
+        defer { row.deallocate() }
+        for o in (item * weightRowsPerItem)..<min(O, (item + 1) * weightRowsPerItem) { body(o, row) }
+    }
 }
 
 // MARK: - Where the input comes from and where its gradient goes
@@ -265,11 +314,11 @@ func convolutionForward(source: ConvolutionSource, batch B: Int, geometry g: Con
     if B == 0 { return [] }
     let parts = ComputeContext.parts(batch: B)
     let K = g.columnCount, L = g.outputPixels, O = g.outputChannels
-    let wk = permuteWeightToColumns(w, g)
+    let wk = permuteWeightToColumns(w, g, threads: threads)
     if K <= directLimit {
         return directConvolutionForward(source: source, batch: B, geometry: g, weightColumns: wk, threads: threads)
     }
-    if pixelClasses, let plan = PixelClassPlan(g, partSize: (B + parts - 1) / parts) {
+    if pixelClasses, let plan = PixelClassPlan(g, partSize: ComputeContext.largestPart(batch: B)) {
         return classedConvolutionForward(source: source, batch: B, geometry: g, weightColumns: wk, plan: plan,
                                          threads: threads)
     }
@@ -278,7 +327,7 @@ func convolutionForward(source: ConvolutionSource, batch B: Int, geometry g: Con
         wk.withUnsafeBufferPointer { wBuf in
             let wp = SendablePointer(wBuf.baseAddress!)
             parallelFor(parts, threads: threads) { part in
-                let range = partRange(part, of: parts, count: B)
+                let range = ComputeContext.partRange(part, batch: B)
                 let groups = g.gemmGroups(partSize: range.count)
                 let n = (range.count + groups - 1) / groups
                 let col = UnsafeMutablePointer<Float>.allocate(capacity: n * L * K + source.scratchCount)
@@ -323,7 +372,7 @@ func convolutionBackward(source: ConvolutionSource, batch B: Int, geometry g: Co
     }
     let parts = ComputeContext.parts(batch: B)
     let K = g.columnCount, L = g.outputPixels, O = g.outputChannels
-    let wk = permuteWeightToColumns(w, g)
+    let wk = permuteWeightToColumns(w, g, threads: threads)
     let direct = K <= directLimit
     let partials = UnsafeMutablePointer<Float>.allocate(capacity: parts * O * K)
     defer { partials.deallocate() }
@@ -332,7 +381,7 @@ func convolutionBackward(source: ConvolutionSource, batch B: Int, geometry g: Co
     let wantsInputGradient = inputGradient.isWanted
     let body = { @Sendable (wp: SendablePointer<Float>, dyp: SendablePointer<Float>, dxp: SendablePointer<Float>?) in
         parallelFor(parts, threads: threads) { part in
-            let range = partRange(part, of: parts, count: B)
+            let range = ComputeContext.partRange(part, batch: B)
             let groups = g.gemmGroups(partSize: range.count)
             let n = (range.count + groups - 1) / groups
             // One block per part: col, dcol (when dX is wanted), the source's scratch, and for a sink one image
@@ -368,7 +417,7 @@ func convolutionBackward(source: ConvolutionSource, batch B: Int, geometry g: Co
         }
     }
     var dx: [Float]? = nil
-    if !direct, pixelClasses, let plan = PixelClassPlan(g, partSize: (B + parts - 1) / parts) {
+    if !direct, pixelClasses, let plan = PixelClassPlan(g, partSize: ComputeContext.largestPart(batch: B)) {
         dx = classedConvolutionBackward(source: source, batch: B, geometry: g, weightColumns: wk, plan: plan,
                                         dOutput: dy, inputGradient: inputGradient, threads: threads, partials: pp)
     } else {
@@ -379,15 +428,8 @@ func convolutionBackward(source: ConvolutionSource, batch B: Int, geometry g: Co
             }
         }
     }
-    // Sum the per-part weight gradients in part order.
-    var dWk = [Float](unsafeUninitializedCapacity: O * K) { buffer, initialised in
-        let out = buffer.baseAddress!
-        out.update(from: partials, count: O * K)
-        for part in 1..<max(1, parts) { addFloats(out, partials + part * O * K, O * K) }
-        initialised = O * K
-    }
-    dWk = permuteColumnsToWeight(dWk, g)
-    return (dx, dWk)
+    // Sum the per-part weight gradients in part order (element by element), back in PyTorch order.
+    return (dx, summedWeightColumns(pp, parts: parts, g, threads: threads))
 }
 
 // MARK: - Direct kernels for thin layers (K ≤ directColumnLimit)
@@ -406,7 +448,7 @@ func directConvolutionForward(source: ConvolutionSource, batch B: Int, geometry 
             parallelFor(parts, threads: threads) { part in
                 let col = UnsafeMutablePointer<Float>.allocate(capacity: L * K + source.scratchCount)
                 defer { col.deallocate() }
-                for image in partRange(part, of: parts, count: B) {
+                for image in ComputeContext.partRange(part, batch: B) {
                     directConvolution(source.image(image, col + L * K), g, weightTransposed: wp.base, column: col,
                                       into: y.base + image * g.outputSize)
                 }

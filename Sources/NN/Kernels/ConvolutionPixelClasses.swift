@@ -183,7 +183,7 @@ func classedConvolutionForward(source: ConvolutionSource, batch B: Int, geometry
             compact.withUnsafeBufferPointer { cBuf in
                 let cp = SendablePointer(UnsafeMutablePointer(mutating: cBuf.baseAddress ?? wBuf.baseAddress!))
                 parallelFor(parts, threads: threads) { part in
-                    let range = partRange(part, of: parts, count: B)
+                    let range = ComputeContext.partRange(part, batch: B)
                     let groups = plan.groups(partSize: range.count)
                     let n = (range.count + groups - 1) / groups
                     let colCount = n * plan.largestColumnBlock, outCount = n * plan.largestPixels * O
@@ -231,7 +231,7 @@ func classedConvolutionBackward(source: ConvolutionSource, batch B: Int, geometr
     let body = { @Sendable (wp: SendablePointer<Float>, cp: SendablePointer<Float>, dyp: SendablePointer<Float>,
                             dxp: SendablePointer<Float>?) in
         parallelFor(parts, threads: threads) { part in
-            let range = partRange(part, of: parts, count: B)
+            let range = ComputeContext.partRange(part, batch: B)
             let groups = plan.groups(partSize: range.count)
             let n = (range.count + groups - 1) / groups
             let colCount = n * plan.largestColumnBlock, dyCount = n * plan.largestPixels * O

@@ -53,7 +53,7 @@ func fusedStemPaddedImages(_ x: [Float], batch B: Int, geometry g: ConvolutionGe
         x.withUnsafeBufferPointer { xb in
             let xp = SendablePointer(xb.baseAddress!)
             parallelFor(parts, threads: threads) { part in
-                for image in partRange(part, of: parts, count: B) {
+                for image in ComputeContext.partRange(part, batch: B) {
                     let padded = out.base + image * size, source = xp.base + image * g.inputSize
                     padded.update(repeating: 0, count: size)
                     for h in 0..<H {

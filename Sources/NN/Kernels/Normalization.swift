@@ -329,7 +329,7 @@ func normalizedGlobalAveragePool(_ x: [Float], batch B: Int, spatial L: Int, cha
                     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: L * C)
                     let acc = UnsafeMutablePointer<Double>.allocate(capacity: C)
                     defer { scratch.deallocate(); acc.deallocate() }
-                    for b in partRange(part, of: parts, count: B) {
+                    for b in ComputeContext.partRange(part, batch: B) {
                         n.normalizeImage(b, xp.base + b * L * C, into: scratch, rows: L, channels: C)
                         acc.initialize(repeating: 0, count: C)
                         for l in 0..<L { for c in 0..<C { acc[c] += Double(scratch[l * C + c]) } }

@@ -23,23 +23,23 @@ public struct Linear: Sendable, Equatable {
     }
 
     /// y[B×O] = x[B×I]·Wᵀ + b.
-    public func forward(_ x: Tensor, weight: Tensor, bias: Tensor) -> (y: Tensor, cache: LinearCache) {
+    public func forward(_ x: Tensor, weight: Tensor, bias: Tensor, threads: Int = 1) -> (y: Tensor, cache: LinearCache) {
         require(x.shape.count == 2 && x.shape[1] == inputFeatures,
                 "Linear.forward: input shape \(x.shape), want B×\(inputFeatures)")
         require(weight.shape == weightShape && bias.shape == [outputFeatures], "Linear.forward: parameter shapes")
         let y = linearForward(x.storage, rows: x.shape[0], inputs: inputFeatures, outputs: outputFeatures,
-                              weight: weight.storage, bias: bias.storage)
+                              weight: weight.storage, bias: bias.storage, threads: threads)
         return (Tensor(shape: [x.shape[0], outputFeatures], storage: y), LinearCache(input: x))
     }
 
     /// dX (nil unless `computeInputGradient`, default true), dW = dYᵀ·x, db = column sums of dY.
-    public func backward(dY: Tensor, weight: Tensor, cache: LinearCache, computeInputGradient: Bool = true)
-        -> (dX: Tensor?, dWeight: Tensor, dBias: Tensor) {
+    public func backward(dY: Tensor, weight: Tensor, cache: LinearCache, computeInputGradient: Bool = true,
+                         threads: Int = 1) -> (dX: Tensor?, dWeight: Tensor, dBias: Tensor) {
         let x = cache.input
         require(dY.shape == [x.shape[0], outputFeatures], "Linear.backward: dY shape \(dY.shape)")
         let r = linearBackward(dY.storage, input: x.storage, rows: x.shape[0], inputs: inputFeatures,
                                outputs: outputFeatures, weight: weight.storage,
-                               computeInputGradient: computeInputGradient)
+                               computeInputGradient: computeInputGradient, threads: threads)
         return (r.dx.map { Tensor(shape: x.shape, storage: $0) }, Tensor(shape: weightShape, storage: r.dw),
                 Tensor(shape: [outputFeatures], storage: r.db))
     }
