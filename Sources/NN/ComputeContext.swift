@@ -17,23 +17,17 @@ public struct ComputeContext: Sendable, Equatable {
     /// the fused stem's per-part accumulators agree on it through this one function and `partRange`.
     @inlinable public static func parts(batch B: Int) -> Int { min(batchParts, B) }
 
-    /// Relative sizes of the `batchParts` parts: large first, small last. Parts are handed to the threads in order,
-    /// so the last, small ones fill the gap when one core has been slower (a busy host): the threads of a layer
-    /// finish within about 1/32 of its work of each other instead of 1/8 with equal parts.
-    static let partWeights = [6, 6, 5, 5, 4, 3, 2, 1]
-
-    /// The images of part `part` of a batch of B: `partWeights` shares when every part gets at least one image of
-    /// that split, near-equal parts otherwise. Depends only on B, never on the thread count.
+    /// The images of part `part` of a batch of B: near-equal parts, in order. Depends only on B, never on the
+    /// thread count. (Parts of unequal sizes, large first and small last, were measured to shorten the tail when
+    /// one core is slowed, but cost more CPU than they saved: smaller GEMMs in the last parts.)
     public static func partRange(_ part: Int, batch B: Int) -> Range<Int> {
-        let parts = Self.parts(batch: B), total = partWeights.reduce(0, +)
-        guard parts == partWeights.count, B >= total else { return Parallel.partRange(part, of: parts, count: B) }
-        let before = partWeights[..<part].reduce(0, +)
-        return (before * B / total)..<((before + partWeights[part]) * B / total)
+        Parallel.partRange(part, of: parts(batch: B), count: B)
     }
 
     /// The largest part of a batch of B (the scratch a part needs is sized for it).
     public static func largestPart(batch B: Int) -> Int {
-        (0..<parts(batch: B)).map { partRange($0, batch: B).count }.max() ?? 0
+        let parts = Self.parts(batch: B)
+        return parts == 0 ? 0 : (B + parts - 1) / parts
     }
 
     /// The number of active cores of this machine.
