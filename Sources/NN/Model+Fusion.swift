@@ -37,15 +37,17 @@ extension Model {
     }
 
     /// dX (the gradient of the previous BN's output) and dW of conv(stage) whose input was ReLU(BN(x)).
-    func normalizedConvolutionBackward(stage: Int, dY: Tensor, input previous: BatchNormCache, parameters p: [Tensor],
-                                       context: ComputeContext) -> (dX: Tensor, dWeight: Tensor) {
+    /// dY is the next BN's backward after its pass 1: the convolution forms its dY group by group.
+    func normalizedConvolutionBackward(stage: Int, dY: BatchNormGradientRows, input previous: BatchNormCache,
+                                       parameters p: [Tensor], context: ComputeContext) -> (dX: Tensor, dWeight: Tensor) {
         let x = previous.input, B = x.shape[0]
         let g = convolutions[stage].geometry(height: x.shape[1], width: x.shape[2])
-        require(dY.shape == [B, g.outputHeight, g.outputWidth, g.outputChannels],
-                "Model.backward: dY shape \(dY.shape) does not match conv\(stage + 1)'s output")
+        require(dY.rows == B * g.outputPixels && dY.channels == g.outputChannels,
+                "Model.backward: dY of \(dY.rows)×\(dY.channels) does not match conv\(stage + 1)'s output")
         let r = NN.normalizedConvolutionBackward(x.storage, batch: B, geometry: g,
                                                  normalization: application(of: previous, stage: stage - 1, parameters: p),
-                                                 weight: p[3 * stage].storage, dOutput: dY.storage, threads: context.threads)
+                                                 weight: p[3 * stage].storage, dOutput: dY.outputGradient,
+                                                 threads: context.threads)
         return (Tensor(shape: x.shape, storage: r.dInput), Tensor(shape: convolutions[stage].weightShape, storage: r.dWeight))
     }
 
@@ -106,20 +108,20 @@ extension Model {
     }
 
     /// conv1's dW, BN1's dγ and dβ, and conv2's dW from dL/d(conv2 output), with `p` the parameters of the
-    /// forward pass.
-    func stemBackward(dY: Tensor, cache: FusedStemCache, parameters p: [Tensor], context: ComputeContext)
+    /// forward pass; dY is BN2's backward after its pass 1 (conv2 forms its dY group by group).
+    func stemBackward(dY: BatchNormGradientRows, cache: FusedStemCache, parameters p: [Tensor], context: ComputeContext)
         -> (dWeight1: Tensor, dGamma: Tensor, dBeta: Tensor, dWeight2: Tensor) {
         let B = cache.imageShape[0]
         let g1 = convolutions[0].geometry(height: cache.imageShape[1], width: cache.imageShape[2])
         let g2 = convolutions[1].geometry(height: g1.outputHeight, width: g1.outputWidth)
-        require(dY.shape == [B, g2.outputHeight, g2.outputWidth, g2.outputChannels],
-                "Model.backward: dY shape \(dY.shape) does not match the stem's output")
+        require(dY.rows == B * g2.outputPixels && dY.channels == g2.outputChannels,
+                "Model.backward: dY of \(dY.rows)×\(dY.channels) does not match the stem's output")
         let wt = transposedWeightColumns(permuteWeightToColumns(p[0].storage, g1), g1)
         let normalization = BatchNormApplication(mean: cache.mean, inverseStd: cache.inverseStd, gamma: p[1].storage,
                                                  beta: p[2].storage, imagesPerGroup: B / cache.groups, relu: true)
         let r = fusedStemBackward(padded: cache.padded, geometry: g1, weightTransposed: wt, normalization: normalization,
                                   groups: cache.groups, train: cache.train, batch: B, geometry2: g2,
-                                  weight2: p[3].storage, dOutput: dY.storage, threads: context.threads)
+                                  weight2: p[3].storage, dOutput: dY.outputGradient, threads: context.threads)
         return (Tensor(shape: convolutions[0].weightShape, storage: permuteColumnsToWeight(r.dWeight1Columns, g1)),
                 Tensor(shape: [g1.outputChannels], storage: r.dGamma), Tensor(shape: [g1.outputChannels], storage: r.dBeta),
                 Tensor(shape: convolutions[1].weightShape, storage: r.dWeight2))

@@ -274,13 +274,15 @@ public struct Model: Sendable {
         var da = GlobalAveragePool().backward(dY: dFeatures, cache: cache.pool)
         for stage in stride(from: convolutions.count - 1, through: 0, by: -1) {
             guard let normCache = cache.norms[stage] else { break }   // the fused stem's BN1: done below
-            let bn = norms[stage].backward(dY: da, gamma: p[3 * stage + 1], beta: p[3 * stage + 2],
-                                           cache: normCache, context: context)
-            gradients[3 * stage + 1] = bn.dGamma
-            gradients[3 * stage + 2] = bn.dBeta
+            // BN's pass 1 here; its dX is formed by the convolution's backward where it reads its dY (fused
+            // paths), or all at once for the plain layer.
+            let bn = norms[stage].backwardRows(dY: da, gamma: p[3 * stage + 1], beta: p[3 * stage + 2],
+                                               cache: normCache, context: context)
+            gradients[3 * stage + 1] = Tensor(shape: [bn.channels], storage: bn.dGamma)
+            gradients[3 * stage + 2] = Tensor(shape: [bn.channels], storage: bn.dBeta)
             if stage == 1, let stem = cache.stem {
                 // conv2 with the fused stem: conv2, BN1 and conv1 in one pass.
-                let g = stemBackward(dY: bn.dX, cache: stem, parameters: p, context: context)
+                let g = stemBackward(dY: bn, cache: stem, parameters: p, context: context)
                 gradients[0] = g.dWeight1
                 gradients[1] = g.dGamma
                 gradients[2] = g.dBeta
@@ -288,13 +290,14 @@ public struct Model: Sendable {
                 break
             }
             if let convCache = cache.convolutions[stage] {
-                let conv = convolutions[stage].backward(dY: bn.dX, weight: p[3 * stage], cache: convCache,
+                let dX = Tensor(shape: normCache.input.shape, storage: bn.materialize(threads: context.threads))
+                let conv = convolutions[stage].backward(dY: dX, weight: p[3 * stage], cache: convCache,
                                                         computeInputGradient: stage > 0, context: context)
                 gradients[3 * stage] = conv.dWeight
                 if let dx = conv.dX { da = dx }
             } else if let previous = cache.norms[stage - 1] {
                 // The input was the previous BN applied on the fly.
-                let conv = normalizedConvolutionBackward(stage: stage, dY: bn.dX, input: previous, parameters: p,
+                let conv = normalizedConvolutionBackward(stage: stage, dY: bn, input: previous, parameters: p,
                                                          context: context)
                 gradients[3 * stage] = conv.dWeight
                 da = conv.dX

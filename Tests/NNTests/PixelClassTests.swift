@@ -91,14 +91,19 @@ func classedConvolutionMatchesPlainAndTwin(_ t: ClassCase) throws {
     #expect(b1.dWeight == b3.dWeight)
     #expect(b1.dInput == b3.dInput)
 
-    // A sink receives each image's dX once, with the stored path's values.
+    // A sink receives each image's dX once, with the stored path's values; dY formed on demand (as batch norm's
+    // backward does) instead of read from the stored batch changes nothing.
+    let dyStored = dy, outputs = g.outputChannels
+    let formedDY = ConvolutionOutputGradient.computed { range, out in
+        for r in range { for o in 0..<outputs { out[(r - range.lowerBound) * outputs + o] = dyStored[r * outputs + o] } }
+    }
     let collected = UnsafeMutablePointer<Float>.allocate(capacity: t.batch * g.inputSize)
     collected.initialize(repeating: .nan, count: t.batch * g.inputSize)
     defer { collected.deallocate() }
     let sinkTarget = SendablePointer(collected), size = g.inputSize
     let viaSink = x.withUnsafeBufferPointer { xb in
         convolutionBackward(source: .stored(SendablePointer(UnsafeMutablePointer(mutating: xb.baseAddress!)), imageSize: size),
-                            batch: t.batch, geometry: g, weight: w, dOutput: dy,
+                            batch: t.batch, geometry: g, weight: w, dOutput: formedDY,
                             inputGradient: .sink(scratchCount: 4) { _, image, dx, scratch in
                                 scratch.update(repeating: 1, count: 4)
                                 (sinkTarget.base + image * size).update(from: dx, count: size)

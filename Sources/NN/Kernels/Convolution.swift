@@ -249,6 +249,33 @@ struct ConvolutionSource: Sendable {
     }
 }
 
+/// Where a convolution's backward reads dY (B·P·Q rows of O floats): a stored batch tensor, or rows formed on
+/// demand into the part's scratch by `fill(rows, into)` (batch norm's backward pass 2, so that the gradient
+/// between a BN and the convolution before it is never stored; `BatchNormGradientRows`).
+struct ConvolutionOutputGradient: Sendable {
+    let stored: SendablePointer<Float>?
+    let fill: (@Sendable (Range<Int>, UnsafeMutablePointer<Float>) -> Void)?
+
+    static func stored(_ dy: SendablePointer<Float>) -> ConvolutionOutputGradient {
+        ConvolutionOutputGradient(stored: dy, fill: nil)
+    }
+    static func computed(_ fill: @escaping @Sendable (Range<Int>, UnsafeMutablePointer<Float>) -> Void)
+        -> ConvolutionOutputGradient {
+        ConvolutionOutputGradient(stored: nil, fill: fill)
+    }
+
+    /// Scratch floats a part needs to hold `rows` rows of O floats (0 when stored).
+    func scratchCount(rows: Int, outputs O: Int) -> Int { stored == nil ? rows * O : 0 }
+
+    /// Rows `range` of dY (O floats each): a pointer into the stored batch, or formed into `scratch`.
+    @inline(__always)
+    func rows(_ range: Range<Int>, outputs O: Int, scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+        if let stored { return UnsafePointer(stored.base + range.lowerBound * O) }
+        fill!(range, scratch)
+        return UnsafePointer(scratch)
+    }
+}
+
 /// What becomes of the input gradient dX in backward: not computed, stored as a batch tensor, or handed image by
 /// image (in per-part scratch, right after col2im) to a sink that consumes it (the fused stem's BN backward).
 enum ConvolutionInputGradient: Sendable {
@@ -353,17 +380,19 @@ func convolutionBackward(input x: [Float], batch B: Int, geometry g: Convolution
                          directLimit: Int = ConvolutionGeometry.directColumnLimit,
                          pixelClasses: Bool = true) -> (dInput: [Float]?, dWeight: [Float]) {
     x.withUnsafeBufferPointer { xBuf in
-        convolutionBackward(source: .stored(SendablePointer(xBuf.baseAddress!), imageSize: g.inputSize), batch: B,
-                            geometry: g, weight: w, dOutput: dy,
-                            inputGradient: computeInputGradient ? .stored : .none, threads: threads,
-                            directLimit: directLimit, pixelClasses: pixelClasses)
+        dy.withUnsafeBufferPointer { dyBuf in
+            convolutionBackward(source: .stored(SendablePointer(xBuf.baseAddress!), imageSize: g.inputSize), batch: B,
+                                geometry: g, weight: w, dOutput: .stored(SendablePointer(UnsafeMutableBufferPointer(mutating: dyBuf))),
+                                inputGradient: computeInputGradient ? .stored : .none, threads: threads,
+                                directLimit: directLimit, pixelClasses: pixelClasses)
+        }
     }
 }
 
 /// The backward pass reading its images from `source`; dX is dropped, stored (returned) or handed to a sink.
 /// With `pixelClasses` (default) a layer whose padding wastes enough work runs by pixel classes.
 func convolutionBackward(source: ConvolutionSource, batch B: Int, geometry g: ConvolutionGeometry, weight w: [Float],
-                         dOutput dy: [Float], inputGradient: ConvolutionInputGradient, threads: Int,
+                         dOutput dy: ConvolutionOutputGradient, inputGradient: ConvolutionInputGradient, threads: Int,
                          directLimit: Int = ConvolutionGeometry.directColumnLimit,
                          pixelClasses: Bool = true) -> (dInput: [Float]?, dWeight: [Float]) {
     if B == 0 {   // an empty batch: no dX images and a zero weight gradient
@@ -379,25 +408,26 @@ func convolutionBackward(source: ConvolutionSource, batch B: Int, geometry g: Co
     let pp = SendablePointer(partials)
     let sinkScratch = inputGradient.sinkScratchCount, consume = inputGradient.consumer
     let wantsInputGradient = inputGradient.isWanted
-    let body = { @Sendable (wp: SendablePointer<Float>, dyp: SendablePointer<Float>, dxp: SendablePointer<Float>?) in
+    let body = { @Sendable (wp: SendablePointer<Float>, dxp: SendablePointer<Float>?) in
         parallelFor(parts, threads: threads) { part in
             let range = ComputeContext.partRange(part, batch: B)
             let groups = g.gemmGroups(partSize: range.count)
             let n = (range.count + groups - 1) / groups
-            // One block per part: col, dcol (when dX is wanted), the source's scratch, and for a sink one image
-            // of dX plus the sink's scratch.
-            let dcolCount = wantsInputGradient ? n * L * K : 0
+            // One block per part: col, dcol (when dX is wanted), the source's scratch, dY when it is formed on
+            // demand, and for a sink one image of dX plus the sink's scratch.
+            let dcolCount = wantsInputGradient ? n * L * K : 0, dyCount = dy.scratchCount(rows: n * L, outputs: O)
             let imageCount = consume == nil ? 0 : g.inputSize + sinkScratch
-            let block = UnsafeMutablePointer<Float>.allocate(capacity: n * L * K + dcolCount + source.scratchCount + imageCount)
+            let block = UnsafeMutablePointer<Float>.allocate(
+                capacity: n * L * K + dcolCount + source.scratchCount + dyCount + imageCount)
             defer { block.deallocate() }
-            let col = block, dcol = block + n * L * K, scratch = dcol + dcolCount
-            let dxImage = scratch + source.scratchCount, consumerScratch = dxImage + g.inputSize
+            let col = block, dcol = block + n * L * K, scratch = dcol + dcolCount, dyScratch = scratch + source.scratchCount
+            let dxImage = dyScratch + dyCount, consumerScratch = dxImage + g.inputSize
             let dW = pp.base + part * O * K
             for group in 0..<groups {
                 let local = partRange(group, of: groups, count: range.count)
                 let first = range.lowerBound + local.lowerBound, m = local.count, N = m * L
                 for j in 0..<m { im2col(source.image(first + j, scratch), g, col + j * L * K) }
-                let dyGroup = UnsafePointer(dyp.base + first * g.outputSize)
+                let dyGroup = dy.rows((first * L)..<((first + m) * L), outputs: O, scratch: dyScratch)
                 if direct {
                     directWeightGradient(column: col, dOutput: dyGroup, rows: N, columns: K, outputs: O,
                                          accumulate: group > 0, into: dW)
@@ -422,10 +452,8 @@ func convolutionBackward(source: ConvolutionSource, batch B: Int, geometry g: Co
                                         dOutput: dy, inputGradient: inputGradient, threads: threads, partials: pp)
     } else {
         wk.withUnsafeBufferPointer { wBuf in
-            dy.withUnsafeBufferPointer { dyBuf in
-                let wp = SendablePointer(wBuf.baseAddress!), dyp = SendablePointer(dyBuf.baseAddress!)
-                dx = inputGradient.withStorage(count: B * g.inputSize) { body(wp, dyp, $0) }
-            }
+            let wp = SendablePointer(wBuf.baseAddress!)
+            dx = inputGradient.withStorage(count: B * g.inputSize) { body(wp, $0) }
         }
     }
     // Sum the per-part weight gradients in part order (element by element), back in PyTorch order.

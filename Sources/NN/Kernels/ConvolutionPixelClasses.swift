@@ -221,15 +221,15 @@ func classedConvolutionForward(source: ConvolutionSource, batch B: Int, geometry
 /// weight gradient (column order) into `partials` (the caller sums the parts and permutes back); returns dX when
 /// stored.
 func classedConvolutionBackward(source: ConvolutionSource, batch B: Int, geometry g: ConvolutionGeometry,
-                                weightColumns wk: [Float], plan: PixelClassPlan, dOutput dy: [Float],
+                                weightColumns wk: [Float], plan: PixelClassPlan, dOutput dy: ConvolutionOutputGradient,
                                 inputGradient: ConvolutionInputGradient, threads: Int,
                                 partials: SendablePointer<Float>) -> [Float]? {
     let parts = ComputeContext.parts(batch: B)
     let O = g.outputChannels, K = g.columnCount, k = g.kernelSize, C = g.inputChannels
     let sinkScratch = inputGradient.sinkScratchCount, consume = inputGradient.consumer
     let wantsInputGradient = inputGradient.isWanted
-    let body = { @Sendable (wp: SendablePointer<Float>, cp: SendablePointer<Float>, dyp: SendablePointer<Float>,
-                            dxp: SendablePointer<Float>?) in
+    let L = g.outputPixels
+    let body = { @Sendable (wp: SendablePointer<Float>, cp: SendablePointer<Float>, dxp: SendablePointer<Float>?) in
         parallelFor(parts, threads: threads) { part in
             let range = ComputeContext.partRange(part, batch: B)
             let groups = plan.groups(partSize: range.count)
@@ -237,18 +237,21 @@ func classedConvolutionBackward(source: ConvolutionSource, batch B: Int, geometr
             let colCount = n * plan.largestColumnBlock, dyCount = n * plan.largestPixels * O
             let dcolCount = wantsInputGradient ? colCount : 0
             let dxCount = consume == nil ? 0 : n * g.inputSize + sinkScratch
+            let formedCount = dy.scratchCount(rows: n * L, outputs: O)
             let block = UnsafeMutablePointer<Float>.allocate(
-                capacity: colCount + dcolCount + dyCount + n * source.scratchCount + dxCount)
+                capacity: colCount + dcolCount + dyCount + n * source.scratchCount + dxCount + formedCount)
             let images = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: n)
             let dxImages = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: n)
             defer { block.deallocate(); images.deallocate(); dxImages.deallocate() }
             let col = block, dcol = col + colCount, dyc = dcol + dcolCount, scratch = dyc + dyCount
             let dxGroup = scratch + n * source.scratchCount, consumerScratch = dxGroup + n * g.inputSize
+            let formed = dxGroup + dxCount   // dY of the group when formed on demand
             let dW = partials.base + part * O * K
             dW.update(repeating: 0, count: O * K)
             for group in 0..<groups {
                 let local = partRange(group, of: groups, count: range.count)
                 let first = range.lowerBound + local.lowerBound, m = local.count
+                let dyGroup = dy.rows((first * L)..<((first + m) * L), outputs: O, scratch: formed)
                 for j in 0..<m {
                     images[j] = source.image(first + j, scratch + j * source.scratchCount)
                     if wantsInputGradient {
@@ -260,7 +263,7 @@ func classedConvolutionBackward(source: ConvolutionSource, batch B: Int, geometr
                     let np = cls.pixels.count, Kc = cls.columnCount, N = m * np
                     im2colClass(images, count: m, cls, g, col)
                     for j in 0..<m {
-                        let image = dyp.base + (first + j) * g.outputSize
+                        let image = dyGroup + j * g.outputSize
                         for (i, l) in cls.pixels.enumerated() {
                             (dyc + (j * np + i) * O).update(from: image + l * O, count: O)
                         }
@@ -293,10 +296,8 @@ func classedConvolutionBackward(source: ConvolutionSource, batch B: Int, geometr
         let compact = plan.compactWeights(wBuf.baseAddress!, g)
         compact.withUnsafeBufferPointer { cBuf in
             let cp = SendablePointer(UnsafeMutablePointer(mutating: cBuf.baseAddress ?? wBuf.baseAddress!))
-            dy.withUnsafeBufferPointer { dyBuf in
-                let wp = SendablePointer(wBuf.baseAddress!), dyp = SendablePointer(dyBuf.baseAddress!)
-                dx = inputGradient.withStorage(count: B * g.inputSize) { body(wp, cp, dyp, $0) }
-            }
+            let wp = SendablePointer(wBuf.baseAddress!)
+            dx = inputGradient.withStorage(count: B * g.inputSize) { body(wp, cp, $0) }
         }
     }
     return dx

@@ -272,8 +272,8 @@ func fusedStemForward(padded: [Float], geometry g1: ConvolutionGeometry, weightT
 /// dL/d(conv2 output). `train` false: eval-mode BN (dx1 = s·g).
 func fusedStemBackward(padded: [Float], geometry g1: ConvolutionGeometry, weightTransposed wt: [Float],
                        normalization bn: BatchNormApplication, groups G: Int, train: Bool, batch B: Int,
-                       geometry2 g2: ConvolutionGeometry, weight2 w2: [Float], dOutput dy: [Float], threads: Int)
-    -> (dWeight1Columns: [Float], dGamma: [Float], dBeta: [Float], dWeight2: [Float]) {
+                       geometry2 g2: ConvolutionGeometry, weight2 w2: [Float], dOutput dy: ConvolutionOutputGradient,
+                       threads: Int) -> (dWeight1Columns: [Float], dGamma: [Float], dBeta: [Float], dWeight2: [Float]) {
     let parts = ComputeContext.parts(batch: B), width = fusedStemAccumulatorWidth(g1)
     let accumulators = UnsafeMutablePointer<Double>.allocate(capacity: parts * G * width)
     defer { accumulators.deallocate() }

@@ -306,8 +306,8 @@ func normalizedConvolutionForward(_ x: [Float], batch B: Int, geometry g: Convol
 
 /// dX (the gradient of the normalised input) and dW of a convolution whose input was [ReLU](BN(x)).
 func normalizedConvolutionBackward(_ x: [Float], batch B: Int, geometry g: ConvolutionGeometry,
-                                   normalization bn: BatchNormApplication, weight w: [Float], dOutput dy: [Float],
-                                   threads: Int) -> (dInput: [Float], dWeight: [Float]) {
+                                   normalization bn: BatchNormApplication, weight w: [Float],
+                                   dOutput dy: ConvolutionOutputGradient, threads: Int) -> (dInput: [Float], dWeight: [Float]) {
     let r = withNormalizedSource(x, rows: g.inputHeight * g.inputWidth, channels: g.inputChannels, bn) { source in
         convolutionBackward(source: source, batch: B, geometry: g, weight: w, dOutput: dy, inputGradient: .stored,
                             threads: threads)
@@ -359,77 +359,58 @@ func batchNormBackward(_ dy: [Float], input x: [Float], rows R: Int, channels C:
                        mean: [Float], inverseStd: [Float], gamma: [Float], beta: [Float],
                        relu: Bool, train: Bool, threads: Int)
     -> (dx: [Float], dGamma: [Float], dBeta: [Float]) {
+    let rows = batchNormGradientRows(dy, input: x, rows: R, channels: C, groups: G, mean: mean, inverseStd: inverseStd,
+                                     gamma: gamma, beta: beta, relu: relu, train: train, threads: threads)
+    return (rows.materialize(threads: threads), rows.dGamma, rows.dBeta)
+}
+
+/// Batch norm's backward pass 1: the per-group sums Σg and Σg·x̂ (g = dy masked by the ReLU), hence dγ and dβ,
+/// and the constants of pass 2. dx itself is formed by `BatchNormGradientRows.fill` for whichever rows a consumer
+/// reads (the next convolution's backward forms its dY group by group: dx is never stored), or all at once by
+/// `materialize`. Same expressions either way: identical bits.
+func batchNormGradientRows(_ dy: [Float], input x: [Float], rows R: Int, channels C: Int, groups G: Int,
+                           mean: [Float], inverseStd: [Float], gamma: [Float], beta: [Float],
+                           relu: Bool, train: Bool, threads: Int) -> BatchNormGradientRows {
     let rowsPerGroup = R / G, count = Double(rowsPerGroup)
     var sums: [Double] = []
-    let dx = [Float](unsafeUninitializedCapacity: R * C) { xb, initialised in
-        let dxp = SendablePointer(xb.baseAddress!)
-        dy.withUnsafeBufferPointer { db in
-        x.withUnsafeBufferPointer { inb in
-        mean.withUnsafeBufferPointer { mb in
-        inverseStd.withUnsafeBufferPointer { ib in
-        gamma.withUnsafeBufferPointer { gb in
-        beta.withUnsafeBufferPointer { bb in
-            let dyp = SendablePointer(db.baseAddress!), xp = SendablePointer(inb.baseAddress!)
-            let mp = SendablePointer(mb.baseAddress!), ip = SendablePointer(ib.baseAddress!)
-            let gp = SendablePointer(gb.baseAddress!), bp = SendablePointer(bb.baseAddress!)
-            // Pass 1: per-group Σg and Σg·x̂ (2C values per group), g = dy masked by the ReLU.
-            sums = groupedColumnSums(groups: G, rowsPerGroup: rowsPerGroup, width: 2 * C, threads: threads) { rows, acc in
-                let group = rows.lowerBound / rowsPerGroup
-                let mu = mp.base + group * C, inv = ip.base + group * C
-                let gamma = gp.base, beta = bp.base
-                blockedColumnSums(rows: rows, channels: C, into: acc, vector: { r, c in
-                    let dy = load16(dyp.base + r * C + c)
-                    let h = batchNormNormalize(load16(xp.base + r * C + c), load16(mu + c), load16(inv + c))
-                    let g = relu ? reluMasked(dy, output: batchNormAffine(h, load16(gamma + c), load16(beta + c))) : dy
-                    return (g, g * h)
-                }, scalar: { r, c in
-                    let dy = dyp.base[r * C + c]
-                    let h = batchNormNormalize(xp.base[r * C + c], mu[c], inv[c])
-                    let g = relu ? (batchNormAffine(h, gamma[c], beta[c]) > 0 ? dy : 0) : dy
-                    return (g, g * h)
-                })
+    dy.withUnsafeBufferPointer { db in
+    x.withUnsafeBufferPointer { inb in
+    mean.withUnsafeBufferPointer { mb in
+    inverseStd.withUnsafeBufferPointer { ib in
+    gamma.withUnsafeBufferPointer { gb in
+    beta.withUnsafeBufferPointer { bb in
+        let dyp = SendablePointer(db.baseAddress!), xp = SendablePointer(inb.baseAddress!)
+        let mp = SendablePointer(mb.baseAddress!), ip = SendablePointer(ib.baseAddress!)
+        let gp = SendablePointer(gb.baseAddress!), bp = SendablePointer(bb.baseAddress!)
+        // Pass 1: per-group Σg and Σg·x̂ (2C values per group), g = dy masked by the ReLU.
+        sums = groupedColumnSums(groups: G, rowsPerGroup: rowsPerGroup, width: 2 * C, threads: threads) { rows, acc in
+            let group = rows.lowerBound / rowsPerGroup
+            let mu = mp.base + group * C, inv = ip.base + group * C
+            let gamma = gp.base, beta = bp.base
+            blockedColumnSums(rows: rows, channels: C, into: acc, vector: { r, c in
+                let dy = load16(dyp.base + r * C + c)
+                let h = batchNormNormalize(load16(xp.base + r * C + c), load16(mu + c), load16(inv + c))
+                let g = relu ? reluMasked(dy, output: batchNormAffine(h, load16(gamma + c), load16(beta + c))) : dy
+                return (g, g * h)
+            }, scalar: { r, c in
+                let dy = dyp.base[r * C + c]
+                let h = batchNormNormalize(xp.base[r * C + c], mu[c], inv[c])
+                let g = relu ? (batchNormAffine(h, gamma[c], beta[c]) > 0 ? dy : 0) : dy
+                return (g, g * h)
+            })
+        }
+    }}}}}}
+    // Pass 2's constants per (group, channel): scale = γ·inv, mean(g), mean(g·x̂) (zero in eval mode).
+    var scale = [Float](repeating: 0, count: G * C)
+    var meanG = scale, meanGH = scale
+    for group in 0..<G {
+        for c in 0..<C {
+            scale[group * C + c] = gamma[c] * inverseStd[group * C + c]
+            if train {
+                meanG[group * C + c] = Float(sums[group * 2 * C + c] / count)
+                meanGH[group * C + c] = Float(sums[group * 2 * C + C + c] / count)
             }
-            // Pass 2: dx = scale·(g − mean(g) − x̂·mean(g·x̂)).
-            var scale = [Float](repeating: 0, count: G * C)
-            var meanG = scale, meanGH = scale
-            for group in 0..<G {
-                for c in 0..<C {
-                    scale[group * C + c] = gamma[c] * inverseStd[group * C + c]
-                    if train {
-                        meanG[group * C + c] = Float(sums[group * 2 * C + c] / count)
-                        meanGH[group * C + c] = Float(sums[group * 2 * C + C + c] / count)
-                    }
-                }
-            }
-            let parts = min(ComputeContext.batchParts, R)
-            scale.withUnsafeBufferPointer { sb in
-            meanG.withUnsafeBufferPointer { mgb in
-            meanGH.withUnsafeBufferPointer { mhb in
-                let sp = SendablePointer(sb.baseAddress!), mgp = SendablePointer(mgb.baseAddress!)
-                let mhp = SendablePointer(mhb.baseAddress!)
-                parallelFor(parts, threads: threads) { part in
-                    for r in partRange(part, of: parts, count: R) {
-                        let group = r / rowsPerGroup
-                        let mu = mp.base + group * C, inv = ip.base + group * C
-                        let s = sp.base + group * C, m = mgp.base + group * C, mh = mhp.base + group * C
-                        let dr = dyp.base + r * C, xr = xp.base + r * C, out = dxp.base + r * C
-                        if relu {
-                            for c in 0..<C {
-                                let h = batchNormNormalize(xr[c], mu[c], inv[c])
-                                let g = batchNormAffine(h, gp.base[c], bp.base[c]) > 0 ? dr[c] : 0
-                                out[c] = s[c] * (g - m[c] - h * mh[c])
-                            }
-                        } else {
-                            for c in 0..<C {
-                                let h = batchNormNormalize(xr[c], mu[c], inv[c])
-                                out[c] = s[c] * (dr[c] - m[c] - h * mh[c])
-                            }
-                        }
-                    }
-                }
-            }}}
-        }}}}}}
-        initialised = R * C
+        }
     }
     var dGamma = [Float](repeating: 0, count: C), dBeta = dGamma
     for c in 0..<C {
@@ -437,7 +418,65 @@ func batchNormBackward(_ dy: [Float], input x: [Float], rows R: Int, channels C:
         for group in 0..<G { sg += sums[group * 2 * C + c]; sgh += sums[group * 2 * C + C + c] }
         dBeta[c] = Float(sg); dGamma[c] = Float(sgh)
     }
-    return (dx, dGamma, dBeta)
+    return BatchNormGradientRows(dy: dy, x: x, rows: R, channels: C, rowsPerGroup: rowsPerGroup, relu: relu,
+                                 constants: mean + inverseStd + gamma + beta + scale + meanG + meanGH, groups: G,
+                                 dGamma: dGamma, dBeta: dBeta)
+}
+
+/// Batch norm's dx, row by row, after pass 1 (`batchNormGradientRows`): dx = scale·(g − mean(g) − x̂·mean(g·x̂)).
+struct BatchNormGradientRows: Sendable {
+    let dy: [Float], x: [Float]
+    /// R rows of C channels.
+    let rows: Int, channels: Int, rowsPerGroup: Int, relu: Bool
+    /// mean, 1/σ (G×C each), γ, β (C each), scale, mean(g), mean(g·x̂) (G×C each), in that order.
+    let constants: [Float]
+    let groups: Int
+    let dGamma: [Float], dBeta: [Float]
+
+    /// dx of `range` into `out` (row r at out + (r − range.lowerBound)·C).
+    func fill(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        let C = channels, GC = groups * C, rowsPerGroup = rowsPerGroup
+        constants.withUnsafeBufferPointer { kb in
+        dy.withUnsafeBufferPointer { db in
+        x.withUnsafeBufferPointer { xb in
+            let k = kb.baseAddress!, dyp = db.baseAddress!, xp = xb.baseAddress!
+            let gamma = k + 2 * GC, beta = gamma + C
+            for r in range {
+                let group = r / rowsPerGroup
+                let mu = k + group * C, inv = k + GC + group * C
+                let s = beta + C + group * C, m = s + GC, mh = m + GC
+                let dr = dyp + r * C, xr = xp + r * C, dst = out + (r - range.lowerBound) * C
+                if relu {
+                    for c in 0..<C {
+                        let h = batchNormNormalize(xr[c], mu[c], inv[c])
+                        let g = batchNormAffine(h, gamma[c], beta[c]) > 0 ? dr[c] : 0
+                        dst[c] = s[c] * (g - m[c] - h * mh[c])
+                    }
+                } else {
+                    for c in 0..<C {
+                        let h = batchNormNormalize(xr[c], mu[c], inv[c])
+                        dst[c] = s[c] * (dr[c] - m[c] - h * mh[c])
+                    }
+                }
+            }
+        }}}
+    }
+
+    /// All of dx (R×C), rows split into `ComputeContext.batchParts` parts over `threads`.
+    func materialize(threads: Int) -> [Float] {
+        let R = rows, C = channels, parts = min(ComputeContext.batchParts, R)
+        return [Float](unsafeUninitializedCapacity: R * C) { xb, initialised in
+            let dx = SendablePointer(xb)
+            parallelFor(parts, threads: threads) { part in
+                let range = partRange(part, of: parts, count: R)
+                fill(range, into: dx.base + range.lowerBound * C)
+            }
+            initialised = R * C
+        }
+    }
+
+    /// dx as a convolution's output gradient, formed where the convolution reads it.
+    var outputGradient: ConvolutionOutputGradient { .computed { range, out in fill(range, into: out) } }
 }
 
 /// y = max(x, 0).

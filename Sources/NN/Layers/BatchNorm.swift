@@ -113,6 +113,18 @@ public struct BatchNorm: Sendable, Equatable {
         return (Tensor(shape: x.shape, storage: r.dx), Tensor(shape: [channels], storage: r.dGamma),
                 Tensor(shape: [channels], storage: r.dBeta))
     }
+
+    /// Backward's pass 1 only (dγ, dβ and what forms dX row by row): for a convolution before this BN, whose
+    /// backward then forms its dY where it reads it instead of reading a stored dX (Model+Fusion.swift).
+    func backwardRows(dY: Tensor, gamma: Tensor, beta: Tensor, cache: BatchNormCache,
+                      context: ComputeContext) -> BatchNormGradientRows {
+        let x = cache.input
+        require(dY.shape == x.shape, "BatchNorm.backward: dY shape \(dY.shape), forward output \(x.shape)")
+        return batchNormGradientRows(dY.storage, input: x.storage, rows: x.count / channels, channels: channels,
+                                     groups: cache.groups, mean: cache.mean, inverseStd: cache.inverseStd,
+                                     gamma: gamma.storage, beta: beta.storage, relu: cache.fusedReLU,
+                                     train: cache.train, threads: context.threads)
+    }
 }
 
 /// The result of BatchNorm.forward.
