@@ -62,7 +62,8 @@ func sgdUpdate(_ p: inout [Float], _ g: [Float], _ v: inout [Float], learningRat
 public let parameterChunkElements = 16_384
 
 /// Calls `body(chunk, range)` over the chunks of `parameterChunkElements` of 0..<count: on `threads` threads when
-/// there are at least two chunks, on the caller otherwise (a dispatch costs more than a short pass).
+/// there are at least two full chunks (2·`parameterChunkElements` elements), on the caller otherwise (a dispatch
+/// costs more than a short pass). The chunks are the same either way.
 @inlinable
 public func forEachElementChunk(_ count: Int, threads: Int, _ body: @Sendable (Int, Range<Int>) -> Void) {
     parallelChunks(count, chunkSize: parameterChunkElements, threads: count < 2 * parameterChunkElements ? 1 : threads,

@@ -371,6 +371,9 @@ func batchNormBackward(_ dy: [Float], input x: [Float], rows R: Int, channels C:
 func batchNormGradientRows(_ dy: [Float], input x: [Float], rows R: Int, channels C: Int, groups G: Int,
                            mean: [Float], inverseStd: [Float], gamma: [Float], beta: [Float],
                            relu: Bool, train: Bool, threads: Int) -> BatchNormGradientRows {
+    // The constants are packed by fixed offsets below: their sizes must be exact.
+    require(mean.count == G * C && inverseStd.count == G * C && gamma.count == C && beta.count == C,
+            "batch norm backward: \(mean.count) means, \(inverseStd.count) 1/σ, \(gamma.count) γ, \(beta.count) β for \(G) groups of \(C) channels")
     let rowsPerGroup = R / G, count = Double(rowsPerGroup)
     var sums: [Double] = []
     dy.withUnsafeBufferPointer { db in

@@ -106,6 +106,7 @@ public struct BatchNorm: Sendable, Equatable {
                          context: ComputeContext) -> (dX: Tensor, dGamma: Tensor, dBeta: Tensor) {
         let x = cache.input
         require(dY.shape == x.shape, "BatchNorm.backward: dY shape \(dY.shape), forward output \(x.shape)")
+        require(gamma.shape == [channels] && beta.shape == [channels], "BatchNorm.backward: parameter shapes")
         let r = batchNormBackward(dY.storage, input: x.storage, rows: x.count / channels, channels: channels,
                                   groups: cache.groups, mean: cache.mean, inverseStd: cache.inverseStd, gamma: gamma.storage,
                                   beta: beta.storage, relu: cache.fusedReLU, train: cache.train,
@@ -120,6 +121,7 @@ public struct BatchNorm: Sendable, Equatable {
                       context: ComputeContext) -> BatchNormGradientRows {
         let x = cache.input
         require(dY.shape == x.shape, "BatchNorm.backward: dY shape \(dY.shape), forward output \(x.shape)")
+        require(gamma.shape == [channels] && beta.shape == [channels], "BatchNorm.backward: parameter shapes")
         return batchNormGradientRows(dY.storage, input: x.storage, rows: x.count / channels, channels: channels,
                                      groups: cache.groups, mean: cache.mean, inverseStd: cache.inverseStd,
                                      gamma: gamma.storage, beta: beta.storage, relu: cache.fusedReLU,

@@ -1,5 +1,6 @@
-// Linear: y = x·Wᵀ + b on B×I inputs (PyTorch's weight layout O×I), through sgemm; one call, no batch split
-// (the head's matrices are small). Deliberately not here: owning parameters, a bias-free variant.
+// Linear: y = x·Wᵀ + b on B×I inputs (PyTorch's weight layout O×I), through sgemm in a fixed number of row blocks
+// on the threads (Kernels/Dense.swift; bytes independent of the thread count). Deliberately not here: owning
+// parameters, a bias-free variant.
 import SeededRandom
 
 /// A fully connected layer. Weight O×I, bias O.
