@@ -24,7 +24,7 @@ let convCases: [ConvCase] = [
 
 /// The direct kernels of thin layers and the im2col + sgemm path agree (both are checked against the Double
 /// twin above; this pins them to each other at Float precision, relative 1e-5 of the largest entry).
-@Test(arguments: [(1, 32, 1), (3, 16, 2), (2, 19, 1)])
+@Test(arguments: [(1, 32, 1), (3, 16, 2), (2, 19, 1), (1, 53, 1), (2, 64, 2)])   // outputs: 32-blocks, 16-blocks, tails
 func directAndGEMMConvolutionsAgree(channels: Int, outputs: Int, stride: Int) {
     var gen = SeededGenerator(seed: 9)
     let g = ConvolutionGeometry(inputChannels: channels, inputHeight: 9, inputWidth: 7, outputChannels: outputs,

@@ -572,8 +572,8 @@ func directProductTail(_ row: UnsafePointer<Float>, _ element: (UnsafePointer<Fl
 }
 
 /// dW[O×K] (+)= dYᵀ[O×N]·col[N×K] for a thin layer. Rows go in blocks of `rowBlock` (the block of dY and col
-/// stays in L1); within a block, for each column k, Σ col[r, k]·dY[r, :] runs with SIMD16 over the outputs and
-/// 4 interleaved partial sums (rows r mod 4); block sums are added to a K×O accumulator in block order.
+/// stays in L1); within a block, Σ col[r, k]·dY[r, :] runs with SIMD16 over the outputs (see the overload below);
+/// block sums are added to a K×O accumulator in block order.
 func directWeightGradient(column col: UnsafePointer<Float>, dOutput dy: UnsafePointer<Float>, rows N: Int,
                           columns K: Int, outputs O: Int, accumulate: Bool, into dW: UnsafeMutablePointer<Float>) {
     let acc = UnsafeMutablePointer<Float>.allocate(capacity: K * O)
@@ -582,19 +582,52 @@ func directWeightGradient(column col: UnsafePointer<Float>, dOutput dy: UnsafePo
                          scratch: acc)
 }
 
-/// `directWeightGradient` with the caller's scratch of K·O floats (no allocation per call).
+/// `directWeightGradient` with the caller's scratch of K·O floats (no allocation per call). Outputs in blocks of 32
+/// take two columns at a time: each row's 32 dY values are loaded once for both (6 loads per 8 FMAs instead of 3 per
+/// 2), and the 8 accumulators are independent chains. Other outputs: per column k, SIMD16 over 16 outputs with 4
+/// interleaved partial sums (rows r mod 4), then a scalar tail. Both sum a block's rows in a fixed order.
 func directWeightGradient(column col: UnsafePointer<Float>, dOutput dy: UnsafePointer<Float>, rows N: Int,
                           columns K: Int, outputs O: Int, accumulate: Bool, into dW: UnsafeMutablePointer<Float>,
                           scratch acc: UnsafeMutablePointer<Float>) {
     let rowBlock = 64
-    let d = UnsafeRawPointer(dy), o16 = O / 16 * 16
+    let d = UnsafeRawPointer(dy), o32 = O / 32 * 32, o16 = O / 16 * 16
     acc.initialize(repeating: 0, count: K * O)    // K×O
     let a = UnsafeMutableRawPointer(acc)
+    @inline(__always) func add(_ v: SIMD16<Float>, _ k: Int, _ o: Int) {
+        let previous = a.loadUnaligned(fromByteOffset: 4 * (k * O + o), as: SIMD16<Float>.self)
+        a.storeBytes(of: previous + v, toByteOffset: 4 * (k * O + o), as: SIMD16<Float>.self)
+    }
     var start = 0
     while start < N {
         let end = min(N, start + rowBlock)
+        var o = 0
+        while o < o32 {
+            var k = 0
+            while k + 2 <= K {
+                var a00 = SIMD16<Float>(), a01 = a00, a10 = a00, a11 = a00
+                for r in start..<end {
+                    let d0 = d.loadUnaligned(fromByteOffset: 4 * (r * O + o), as: SIMD16<Float>.self)
+                    let d1 = d.loadUnaligned(fromByteOffset: 4 * (r * O + o + 16), as: SIMD16<Float>.self)
+                    let b0 = SIMD16(repeating: col[r * K + k]), b1 = SIMD16(repeating: col[r * K + k + 1])
+                    a00.addProduct(b0, d0); a01.addProduct(b0, d1)
+                    a10.addProduct(b1, d0); a11.addProduct(b1, d1)
+                }
+                add(a00, k, o); add(a01, k, o + 16); add(a10, k + 1, o); add(a11, k + 1, o + 16)
+                k += 2
+            }
+            if k < K {
+                var a0 = SIMD16<Float>(), a1 = a0
+                for r in start..<end {
+                    let b = SIMD16(repeating: col[r * K + k])
+                    a0.addProduct(b, d.loadUnaligned(fromByteOffset: 4 * (r * O + o), as: SIMD16<Float>.self))
+                    a1.addProduct(b, d.loadUnaligned(fromByteOffset: 4 * (r * O + o + 16), as: SIMD16<Float>.self))
+                }
+                add(a0, k, o); add(a1, k, o + 16)
+            }
+            o += 32
+        }
         for k in 0..<K {
-            var o = 0
+            var o = o32
             while o < o16 {
                 var a0 = SIMD16<Float>(), a1 = a0, a2 = a0, a3 = a0
                 var r = start
@@ -609,8 +642,7 @@ func directWeightGradient(column col: UnsafePointer<Float>, dOutput dy: UnsafePo
                     a0.addProduct(SIMD16(repeating: col[r * K + k]), d.loadUnaligned(fromByteOffset: 4 * (r * O + o), as: SIMD16<Float>.self))
                     r += 1
                 }
-                let previous = a.loadUnaligned(fromByteOffset: 4 * (k * O + o), as: SIMD16<Float>.self)
-                a.storeBytes(of: previous + ((a0 + a1) + (a2 + a3)), toByteOffset: 4 * (k * O + o), as: SIMD16<Float>.self)
+                add((a0 + a1) + (a2 + a3), k, o)
                 o += 16
             }
             for o in o16..<O {

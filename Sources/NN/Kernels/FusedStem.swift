@@ -32,6 +32,14 @@ func paddedImageCount(_ g: ConvolutionGeometry) -> Int {
     (g.inputHeight + 2 * g.padding) * (g.inputWidth + 2 * g.padding) * g.inputChannels
 }
 
+/// Where row l (output pixel p·Q + q) of a column matrix starts in its zero-padded image: p·s·(W + 2·pad)·C + q·s·C.
+func paddedRowOffsets(_ g: ConvolutionGeometry) -> [Int] {
+    let rowLength = (g.inputWidth + 2 * g.padding) * g.inputChannels
+    return (0..<g.outputPixels).map { l in
+        (l / g.outputWidth) * g.stride * rowLength + (l % g.outputWidth) * g.stride * g.inputChannels
+    }
+}
+
 /// Where element k of a column-matrix row sits relative to the row's start in a zero-padded image:
 /// (ki·(W + 2·pad) + kj)·C + c for k = (ki·k + kj)·C + c (im2col's column order).
 func paddedColumnOffsets(_ g: ConvolutionGeometry) -> [Int] {
@@ -73,13 +81,14 @@ struct FusedStemInput: Sendable {
     let padded: SendablePointer<Float>
     let weightTransposed: SendablePointer<Float>
     let offsets: SendablePointer<Int>
+    /// Where row l of a column matrix starts within a padded image (`paddedRowOffsets`): a table, since an integer
+    /// division per row cost as much as a fifth of conv1's arithmetic.
+    let rowOffsets: SendablePointer<Int>
 
     /// Where row l (output pixel p·Q + q) of image `image`'s column matrix starts in the padded images.
     @inline(__always)
     func rowStart(image: Int, row l: Int) -> UnsafePointer<Float> {
-        let g = geometry, rowLength = (g.inputWidth + 2 * g.padding) * g.inputChannels
-        return UnsafePointer(padded.base + image * paddedImageCount(g)
-                             + (l / g.outputWidth) * g.stride * rowLength + (l % g.outputWidth) * g.stride * g.inputChannels)
+        UnsafePointer(padded.base + image * paddedImageCount(geometry) + rowOffsets.base[l])
     }
 
     /// x1[L×O] = conv1 of one image, with the arithmetic of `directConvolution` (identical bits).
@@ -238,13 +247,16 @@ func fusedStemGradients(accumulators: UnsafePointer<Double>, parts: Int, groups 
 /// Runs `body` with the stem's input pointers (padded images, conv1's Wᵀ, element offsets), valid for the call.
 private func withFusedStemInput<R>(_ padded: [Float], geometry g: ConvolutionGeometry, weightTransposed wt: [Float],
                                    _ body: (FusedStemInput) -> R) -> R {
-    let offsets = paddedColumnOffsets(g)
+    let offsets = paddedColumnOffsets(g), rowOffsets = paddedRowOffsets(g)
     return padded.withUnsafeBufferPointer { pb in
         wt.withUnsafeBufferPointer { wb in
             offsets.withUnsafeBufferPointer { ob in
-                body(FusedStemInput(geometry: g, padded: SendablePointer(pb.baseAddress!),
-                                    weightTransposed: SendablePointer(wb.baseAddress!),
-                                    offsets: SendablePointer(ob.baseAddress!)))
+                rowOffsets.withUnsafeBufferPointer { rb in
+                    body(FusedStemInput(geometry: g, padded: SendablePointer(pb.baseAddress!),
+                                        weightTransposed: SendablePointer(wb.baseAddress!),
+                                        offsets: SendablePointer(ob.baseAddress!),
+                                        rowOffsets: SendablePointer(rb.baseAddress!)))
+                }
             }
         }
     }
