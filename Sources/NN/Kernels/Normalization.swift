@@ -191,12 +191,7 @@ func normalizeRows(_ xp: SendablePointer<Float>, rows R: Int, channels C: Int, r
     let parts = min(ComputeContext.batchParts, R)
     return [Float](unsafeUninitializedCapacity: R * C) { yb, initialised in
         let yp = SendablePointer(yb.baseAddress!)
-        mean.withUnsafeBufferPointer { mb in
-        inverseStd.withUnsafeBufferPointer { ib in
-        gamma.withUnsafeBufferPointer { gb in
-        beta.withUnsafeBufferPointer { bb in
-            let mp = SendablePointer(mb.baseAddress!), ip = SendablePointer(ib.baseAddress!)
-            let gp = SendablePointer(gb.baseAddress!), bp = SendablePointer(bb.baseAddress!)
+        withNormalizationPointers(mean, inverseStd, gamma, beta) { mp, ip, gp, bp in
             parallelFor(parts, threads: threads) { part in
                 for r in partRange(part, of: parts, count: R) {
                     let group = r / rowsPerGroup
@@ -204,7 +199,7 @@ func normalizeRows(_ xp: SendablePointer<Float>, rows R: Int, channels C: Int, r
                                  inverseStd: ip.base + group * C, gamma: gp.base, beta: bp.base, relu: relu)
                 }
             }
-        }}}}
+        }
         initialised = R * C
     }
 }
@@ -261,16 +256,23 @@ struct BatchNormApplication: Sendable {
 
     /// Runs `body` with pointers to the arrays, valid for the call.
     func withConstants<R>(_ body: (NormalizationConstants) -> R) -> R {
-        mean.withUnsafeBufferPointer { mb in
-            inverseStd.withUnsafeBufferPointer { ib in
-                gamma.withUnsafeBufferPointer { gb in
-                    beta.withUnsafeBufferPointer { bb in
-                        body(NormalizationConstants(mean: SendablePointer(mb.baseAddress!),
-                                                    inverseStd: SendablePointer(ib.baseAddress!),
-                                                    gamma: SendablePointer(gb.baseAddress!),
-                                                    beta: SendablePointer(bb.baseAddress!),
-                                                    imagesPerGroup: imagesPerGroup, relu: relu))
-                    }
+        withNormalizationPointers(mean, inverseStd, gamma, beta) { mp, ip, gp, bp in
+            body(NormalizationConstants(mean: mp, inverseStd: ip, gamma: gp, beta: bp, imagesPerGroup: imagesPerGroup,
+                                        relu: relu))
+        }
+    }
+}
+
+/// Runs `body` with pointers to a batch norm's per-(group, channel) mean and 1/σ and its γ and β, valid for the call.
+func withNormalizationPointers<R>(_ mean: [Float], _ inverseStd: [Float], _ gamma: [Float], _ beta: [Float],
+                                  _ body: (SendablePointer<Float>, SendablePointer<Float>, SendablePointer<Float>,
+                                           SendablePointer<Float>) -> R) -> R {
+    mean.withUnsafeBufferPointer { mb in
+        inverseStd.withUnsafeBufferPointer { ib in
+            gamma.withUnsafeBufferPointer { gb in
+                beta.withUnsafeBufferPointer { bb in
+                    body(SendablePointer(mb.baseAddress!), SendablePointer(ib.baseAddress!),
+                         SendablePointer(gb.baseAddress!), SendablePointer(bb.baseAddress!))
                 }
             }
         }
@@ -378,13 +380,8 @@ func batchNormGradientRows(_ dy: [Float], input x: [Float], rows R: Int, channel
     var sums: [Double] = []
     dy.withUnsafeBufferPointer { db in
     x.withUnsafeBufferPointer { inb in
-    mean.withUnsafeBufferPointer { mb in
-    inverseStd.withUnsafeBufferPointer { ib in
-    gamma.withUnsafeBufferPointer { gb in
-    beta.withUnsafeBufferPointer { bb in
+    withNormalizationPointers(mean, inverseStd, gamma, beta) { mp, ip, gp, bp in
         let dyp = SendablePointer(db.baseAddress!), xp = SendablePointer(inb.baseAddress!)
-        let mp = SendablePointer(mb.baseAddress!), ip = SendablePointer(ib.baseAddress!)
-        let gp = SendablePointer(gb.baseAddress!), bp = SendablePointer(bb.baseAddress!)
         // Pass 1: per-group Σg and Σg·x̂ (2C values per group), g = dy masked by the ReLU.
         sums = groupedColumnSums(groups: G, rowsPerGroup: rowsPerGroup, width: 2 * C, threads: threads) { rows, acc in
             let group = rows.lowerBound / rowsPerGroup
@@ -402,7 +399,7 @@ func batchNormGradientRows(_ dy: [Float], input x: [Float], rows R: Int, channel
                 return (g, g * h)
             })
         }
-    }}}}}}
+    }}}
     // Pass 2's constants per (group, channel): scale = γ·inv, mean(g), mean(g·x̂) (zero in eval mode).
     var scale = [Float](repeating: 0, count: G * C)
     var meanG = scale, meanGH = scale
