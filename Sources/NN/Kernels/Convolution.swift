@@ -9,7 +9,8 @@
 //
 // Determinism: the batch is split into `ComputeContext.batchParts` parts (fixed); each part runs its images in
 // near-equal groups of at most `imagesPerGEMM` (depends only on shapes) through one im2col + one sgemm, and accumulates its weight
-// gradient into its own buffer; the part buffers are summed in part order. No byte depends on the thread count.
+// gradient into its own buffer; the part buffers are summed in part order. Forward hands the groups to the threads
+// one by one (no accumulator); backward hands out whole parts. No byte depends on the thread count.
 // Layers whose zero padding wastes much of the work (convnet-s conv4) run by pixel classes instead:
 // ConvolutionPixelClasses.swift. Deliberately not here: dilation, groups, bias (the encoders have none), Winograd/FFT.
 //
@@ -353,16 +354,23 @@ func convolutionForward(source: ConvolutionSource, batch B: Int, geometry g: Con
         let y = SendablePointer(yBuf.baseAddress!)
         wk.withUnsafeBufferPointer { wBuf in
             let wp = SendablePointer(wBuf.baseAddress!)
-            parallelFor(parts, threads: threads) { part in
-                let range = ComputeContext.partRange(part, batch: B)
-                let groups = g.gemmGroups(partSize: range.count)
-                let n = (range.count + groups - 1) / groups
-                let col = UnsafeMutablePointer<Float>.allocate(capacity: n * L * K + source.scratchCount)
-                defer { col.deallocate() }
-                let scratch = col + n * L * K
-                for group in 0..<groups {
+            // Work items: every GEMM group of every part, in order. Forward has no per-part accumulator, so the
+            // threads take single groups (the same groups, hence the same bytes): a finer tail than whole parts.
+            let items = (0..<parts).flatMap { part in
+                let range = ComputeContext.partRange(part, batch: B), groups = g.gemmGroups(partSize: range.count)
+                return (0..<groups).map { group in
                     let local = partRange(group, of: groups, count: range.count)
-                    let first = range.lowerBound + local.lowerBound, m = local.count
+                    return (range.lowerBound + local.lowerBound)..<(range.lowerBound + local.upperBound)
+                }
+            }
+            let n = items.map(\.count).max() ?? 0
+            items.withUnsafeBufferPointer { itemBuffer in
+                let ip = SendableConstPointer(itemBuffer)
+                parallelFor(itemBuffer.count, threads: threads) { item in
+                    let images = ip.base[item], first = images.lowerBound, m = images.count
+                    let col = UnsafeMutablePointer<Float>.allocate(capacity: n * L * K + source.scratchCount)
+                    defer { col.deallocate() }
+                    let scratch = col + n * L * K
                     for j in 0..<m { im2col(source.image(first + j, scratch), g, col + j * L * K) }
                     sgemm(.none, .transposed, m: m * L, n: O, k: K, a: col, lda: K, b: wp.base, ldb: K,
                           c: y.base + first * g.outputSize, ldc: O)
