@@ -47,6 +47,24 @@ public func parallelFor(_ count: Int, threads: Int, _ body: @Sendable (Int) -> V
     }
 }
 
+/// `parallelFor` with `scratchCount` elements of scratch per worker, allocated once per worker (not per item) and
+/// passed to every item that worker runs. Items must not rely on what an earlier item left in it.
+@inlinable
+public func parallelFor<T>(_ count: Int, threads: Int, scratch scratchCount: Int, of _: T.Type,
+                           _ body: @Sendable (Int, UnsafeMutablePointer<T>) -> Void) {
+    let workers = max(1, min(threads, count))
+    let next = Atomic<Int>(0)
+    parallelFor(workers, threads: workers) { _ in
+        let scratch = UnsafeMutablePointer<T>.allocate(capacity: max(1, scratchCount))
+        defer { scratch.deallocate() }
+        while true {
+            let item = next.wrappingAdd(1, ordering: .relaxed).oldValue
+            if item >= count { return }
+            body(item, scratch)
+        }
+    }
+}
+
 /// The half-open range of part `index` when `count` things are split into `parts` near-equal parts.
 @inlinable
 public func partRange(_ index: Int, of parts: Int, count: Int) -> Range<Int> {

@@ -179,7 +179,7 @@ func permuteWeightToColumns(_ w: [Float], _ g: ConvolutionGeometry, threads: Int
         let out = SendablePointer(buffer.baseAddress!)
         w.withUnsafeBufferPointer { wb in
             let src = SendableConstPointer(wb)
-            forEachWeightRow(O, K, threads: threads) { o in
+            forEachWeightRow(O, K, threads: threads) { o, _ in
                 let from = src.base + o * K, to = out.base + o * K
                 for ki in 0..<k { for kj in 0..<k { for c in 0..<C {
                     to[(ki * k + kj) * C + c] = from[(c * k + ki) * k + kj]
@@ -218,19 +218,12 @@ func summedWeightColumns(_ blocks: SendablePointer<Float>, parts: Int, _ g: Conv
     }
 }
 
-/// Calls `body(o)` for the O output channels of a weight of O×K floats, in fixed items of `weightRowsPerItem`
-/// channels over `threads` (the caller alone for small weights).
-private func forEachWeightRow(_ O: Int, _ K: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
-    forEachWeightRow(O, K, threads: threads, scratch: 0) { o, _ in body(o) }
-}
-
-/// As above, with `scratch` floats of the item's own scratch passed along.
-private func forEachWeightRow(_ O: Int, _ K: Int, threads: Int, scratch: Int,
+/// Calls `body(o, scratch)` for the O output channels of a weight of O×K floats, in fixed items of
+/// `weightRowsPerItem` channels over `threads` (the caller alone for small weights), with `scratch` floats per worker.
+private func forEachWeightRow(_ O: Int, _ K: Int, threads: Int, scratch: Int = 0,
                               _ body: @Sendable (Int, UnsafeMutablePointer<Float>) -> Void) {
     let items = (O + weightRowsPerItem - 1) / weightRowsPerItem
-    parallelFor(items, threads: O * K < parallelWeightFloats ? 1 : threads) { item in
-        let row = UnsafeMutablePointer<Float>.allocate(capacity: max(1, scratch))
-        defer { row.deallocate() }
+    parallelFor(items, threads: O * K < parallelWeightFloats ? 1 : threads, scratch: scratch, of: Float.self) { item, row in
         for o in (item * weightRowsPerItem)..<min(O, (item + 1) * weightRowsPerItem) { body(o, row) }
     }
 }
@@ -253,27 +246,27 @@ struct ConvolutionSource: Sendable {
 /// Where a convolution's backward reads dY (B·P·Q rows of O floats): a stored batch tensor, or rows formed on
 /// demand into the part's scratch by `fill(rows, into)` (batch norm's backward pass 2, so that the gradient
 /// between a BN and the convolution before it is never stored; `BatchNormGradientRows`).
-struct ConvolutionOutputGradient: Sendable {
-    let stored: SendablePointer<Float>?
-    let fill: (@Sendable (Range<Int>, UnsafeMutablePointer<Float>) -> Void)?
-
-    static func stored(_ dy: SendablePointer<Float>) -> ConvolutionOutputGradient {
-        ConvolutionOutputGradient(stored: dy, fill: nil)
-    }
-    static func computed(_ fill: @escaping @Sendable (Range<Int>, UnsafeMutablePointer<Float>) -> Void)
-        -> ConvolutionOutputGradient {
-        ConvolutionOutputGradient(stored: nil, fill: fill)
-    }
+enum ConvolutionOutputGradient: Sendable {
+    case stored(SendablePointer<Float>)
+    /// `fill(rows, into)` writes rows `rows` of dY to `into` (row r at into + (r − rows.lowerBound)·O).
+    case computed(@Sendable (Range<Int>, UnsafeMutablePointer<Float>) -> Void)
 
     /// Scratch floats a part needs to hold `rows` rows of O floats (0 when stored).
-    func scratchCount(rows: Int, outputs O: Int) -> Int { stored == nil ? rows * O : 0 }
+    func scratchCount(rows: Int, outputs O: Int) -> Int {
+        if case .stored = self { return 0 }
+        return rows * O
+    }
 
     /// Rows `range` of dY (O floats each): a pointer into the stored batch, or formed into `scratch`.
     @inline(__always)
     func rows(_ range: Range<Int>, outputs O: Int, scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
-        if let stored { return UnsafePointer(stored.base + range.lowerBound * O) }
-        fill!(range, scratch)
-        return UnsafePointer(scratch)
+        switch self {
+        case let .stored(dy):
+            return UnsafePointer(dy.base + range.lowerBound * O)
+        case let .computed(fill):
+            fill(range, scratch)
+            return UnsafePointer(scratch)
+        }
     }
 }
 
@@ -366,10 +359,9 @@ func convolutionForward(source: ConvolutionSource, batch B: Int, geometry g: Con
             let n = items.map(\.count).max() ?? 0
             items.withUnsafeBufferPointer { itemBuffer in
                 let ip = SendableConstPointer(itemBuffer)
-                parallelFor(itemBuffer.count, threads: threads) { item in
+                parallelFor(itemBuffer.count, threads: threads, scratch: n * L * K + source.scratchCount,
+                            of: Float.self) { item, col in
                     let images = ip.base[item], first = images.lowerBound, m = images.count
-                    let col = UnsafeMutablePointer<Float>.allocate(capacity: n * L * K + source.scratchCount)
-                    defer { col.deallocate() }
                     let scratch = col + n * L * K
                     for j in 0..<m { im2col(source.image(first + j, scratch), g, col + j * L * K) }
                     sgemm(.none, .transposed, m: m * L, n: O, k: K, a: col, lda: K, b: wp.base, ldb: K,

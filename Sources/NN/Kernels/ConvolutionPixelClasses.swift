@@ -131,22 +131,34 @@ struct PixelClassPlan: Sendable {
 
 // MARK: - im2col / col2im of one class
 
+/// Calls `body(image, offset, ih, iw0)` for every kernel row of every class pixel of images 0..<m, in column-matrix
+/// order: the run of the class's kernel columns at input row `ih` from input column `iw0` sits at `offset` of the
+/// (m·n_p)×K_c column matrix. The walk shared by the class's im2col and col2im.
+@inline(__always)
+func forEachClassRun(_ cls: ConvolutionPixelClass, _ g: ConvolutionGeometry, count m: Int,
+                     _ body: (_ image: Int, _ offset: Int, _ ih: Int, _ iw0: Int) -> Void) {
+    let Q = g.outputWidth, s = g.stride, pad = g.padding
+    let kc0 = cls.kernelColumns.lowerBound, run = cls.kernelColumns.count * g.inputChannels
+    var row = 0
+    for j in 0..<m {
+        for l in cls.pixels {
+            let p = l / Q, q = l - p * Q
+            for (r, ki) in cls.kernelRows.enumerated() {
+                body(j, row + r * run, p * s - pad + ki, q * s - pad + kc0)
+            }
+            row += cls.columnCount
+        }
+    }
+}
+
 /// Writes the (m·n_p)×K_c column matrix of a class for the images `images[0..<m]`: row j·n_p + i is pixel
 /// `pixels[i]` of image j, columns (ki, kj, c) over the class's rectangle, 0 in the padding.
 @inline(__always)
 func im2colClass(_ images: UnsafePointer<UnsafePointer<Float>>, count m: Int, _ cls: ConvolutionPixelClass,
                  _ g: ConvolutionGeometry, _ col: UnsafeMutablePointer<Float>) {
-    let Q = g.outputWidth, s = g.stride, pad = g.padding
-    let kc0 = cls.kernelColumns.lowerBound, nkc = cls.kernelColumns.count, run = nkc * g.inputChannels
-    var row = col
-    for j in 0..<m {
-        for l in cls.pixels {
-            let p = l / Q, q = l - p * Q
-            for (r, ki) in cls.kernelRows.enumerated() {
-                gatherTaps(images[j], g, row: p * s - pad + ki, column: q * s - pad + kc0, taps: nkc, into: row + r * run)
-            }
-            row += cls.columnCount
-        }
+    let taps = cls.kernelColumns.count
+    forEachClassRun(cls, g, count: m) { j, offset, ih, iw0 in
+        gatherTaps(images[j], g, row: ih, column: iw0, taps: taps, into: col + offset)
     }
 }
 
@@ -154,17 +166,9 @@ func im2colClass(_ images: UnsafePointer<UnsafePointer<Float>>, count m: Int, _ 
 @inline(__always)
 func col2imClass(_ dcol: UnsafePointer<Float>, _ cls: ConvolutionPixelClass, _ g: ConvolutionGeometry,
                  _ dx: UnsafePointer<UnsafeMutablePointer<Float>>, count m: Int) {
-    let Q = g.outputWidth, s = g.stride, pad = g.padding
-    let kc0 = cls.kernelColumns.lowerBound, nkc = cls.kernelColumns.count, run = nkc * g.inputChannels
-    var row = dcol
-    for j in 0..<m {
-        for l in cls.pixels {
-            let p = l / Q, q = l - p * Q
-            for (r, ki) in cls.kernelRows.enumerated() {
-                scatterTaps(row + r * run, g, row: p * s - pad + ki, column: q * s - pad + kc0, taps: nkc, into: dx[j])
-            }
-            row += cls.columnCount
-        }
+    let taps = cls.kernelColumns.count
+    forEachClassRun(cls, g, count: m) { j, offset, ih, iw0 in
+        scatterTaps(dcol + offset, g, row: ih, column: iw0, taps: taps, into: dx[j])
     }
 }
 
