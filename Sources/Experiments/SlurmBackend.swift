@@ -136,7 +136,6 @@ public enum SlurmBackend {
             "",
             "set -u",
             "export OPENBLAS_NUM_THREADS=1",
-            "export OPENBLAS_CORETYPE=\"${OPENBLAS_CORETYPE:-Haswell}\"",
             "EXE=\(shellQuote(executable))",
             "MANIFEST=\(shellQuote(manifest))",
             "TASK=\"${SLURM_ARRAY_TASK_ID:?not running as an array task}\"",
