@@ -9,6 +9,15 @@ BIN          := .build/release/scorescope
 # OpenBLAS: one thread (we split the batch over the cores ourselves). The kernel family (OPENBLAS_CORETYPE)
 # is chosen by the scorescope binary itself from the CPU flags unless the environment names one.
 export OPENBLAS_NUM_THREADS := 1
+# Release builds: the numeric targets are compiled for x86-64-v4 (AVX-512) when this machine has it, else for
+# x86-64-v3 (AVX2 + FMA); see Package.swift. Override with `make release SCORESCOPE_CPU=x86-64-v3` (e.g. to build
+# one binary for a cluster whose nodes differ).
+AVX512_FLAGS := avx512f avx512bw avx512cd avx512dq avx512vl
+ifeq ($(origin SCORESCOPE_CPU),undefined)
+SCORESCOPE_CPU := $(shell f=$$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null); v=x86-64-v4; \
+  for x in $(AVX512_FLAGS); do echo " $$f " | grep -q " $$x " || v=x86-64-v3; done; echo $$v)
+endif
+export SCORESCOPE_CPU
 
 DEMO_OUT     := runs/quick-demo
 

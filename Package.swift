@@ -3,15 +3,25 @@
 // Module graph and rules: see README.md ("Layout") and the dependency table there.
 import PackageDescription
 
-// Release builds of the root package: -Ounchecked and AVX2/FMA code generation for Swift and C.
-// (unsafeFlags are only allowed in the root package, which is what we are.)
+// Release builds of the root package: -Ounchecked for the numeric targets, and the x86-64 level for Swift and C
+// code generation. The level is x86-64-v3 (AVX2 + FMA, runs on any x86 CPU of the last decade) unless the
+// environment variable SCORESCOPE_CPU says x86-64-v4 (AVX-512: `make release` picks it when the build machine has
+// AVX-512; measured on the benchmark machine: `bench step` 4 % faster). Only the numeric targets get v4; the
+// executable stays v3, so it can refuse to start, with a message, on a CPU without AVX-512
+// (Sources/scorescope/CPULevel.swift). (unsafeFlags are only allowed in the root package, which is what we are.)
+let cpuLevel = Context.environment["SCORESCOPE_CPU"].flatMap { $0.isEmpty ? nil : $0 } ?? "x86-64-v3"
+guard cpuLevel == "x86-64-v3" || cpuLevel == "x86-64-v4" else {
+    fatalError("SCORESCOPE_CPU must be x86-64-v3 or x86-64-v4, got '\(cpuLevel)'")
+}
+let levelDefine: [SwiftSetting] = cpuLevel == "x86-64-v4"
+    ? [.define("SCORESCOPE_X86_64_V4", .when(configuration: .release))] : []
 let fast: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-Xcc", "-march=x86-64-v3"], .when(configuration: .release)),
-]
-// Non-numeric targets: optimised normally, but still built for x86-64-v3 in release.
+    .unsafeFlags(["-Ounchecked", "-Xcc", "-march=\(cpuLevel)"], .when(configuration: .release)),
+] + levelDefine
+// Non-numeric targets: optimised normally, built for x86-64-v3 in release.
 let checked: [SwiftSetting] = [
     .unsafeFlags(["-Xcc", "-march=x86-64-v3"], .when(configuration: .release)),
-]
+] + levelDefine
 
 let package = Package(
     name: "scorescope",

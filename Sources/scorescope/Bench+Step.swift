@@ -39,6 +39,6 @@ struct BenchStep: ParsableCommand {
                                                repeats: repeats, threads: threads)
         func ms(_ value: Double) -> String { String(format: "%.2f", value) }
         let variant = ft ? #","ft":"posneg""# : ""
-        print(#"{"bench":"moco_step"\#(variant),"batch":\#(batch),"queue":\#(queue),"ms_per_iter":\#(ms(result.millisecondsPerIteration)),"min_ms":\#(ms(result.minimumMilliseconds)),"record_ms":\#(ms(result.recordMilliseconds)),"step_ms":\#(ms(result.stepMilliseconds)),"db_ms":\#(ms(result.databaseMilliseconds)),"cpu_ms_per_iter":\#(ms(result.cpuMillisecondsPerIteration)),"threads":\#(threads),"blas_core":"\#(blasCoreName())"}"#)
+        print(#"{"bench":"moco_step"\#(variant),"batch":\#(batch),"queue":\#(queue),"ms_per_iter":\#(ms(result.millisecondsPerIteration)),"min_ms":\#(ms(result.minimumMilliseconds)),"record_ms":\#(ms(result.recordMilliseconds)),"step_ms":\#(ms(result.stepMilliseconds)),"db_ms":\#(ms(result.databaseMilliseconds)),"cpu_ms_per_iter":\#(ms(result.cpuMillisecondsPerIteration)),"threads":\#(threads),"blas_core":"\#(blasCoreName())","cpu_level":"\#(CPULevel.compiled)"}"#)
     }
 }

@@ -22,11 +22,13 @@ struct Scorescope: AsyncParsableCommand {
     )
 }
 
-/// The process entry: picks the OpenBLAS kernel for this CPU (restarting once with OPENBLAS_CORETYPE set when
-/// the environment names none; see NN's BLASKernelChoice), then runs the command.
+/// The process entry: checks that this CPU can run the compiled kernels (CPULevel), picks the OpenBLAS kernel for
+/// this CPU (restarting once with OPENBLAS_CORETYPE set when the environment names none; see NN's
+/// BLASKernelChoice), then runs the command.
 @main
 enum Entry {
     static func main() async {
+        CPULevel.checkOrExit()
         selectBLASKernel()
         configureAllocator()
         await Scorescope.main()
