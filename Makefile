@@ -10,12 +10,16 @@ BIN          := .build/release/scorescope
 # is chosen by the scorescope binary itself from the CPU flags unless the environment names one.
 export OPENBLAS_NUM_THREADS := 1
 # Release builds: the numeric targets are compiled for x86-64-v4 (AVX-512) when this machine has it, else for
-# x86-64-v3 (AVX2 + FMA); see Package.swift. Override with `make release SCORESCOPE_CPU=x86-64-v3` (e.g. to build
-# one binary for a cluster whose nodes differ).
+# x86-64-v3 (AVX2 + FMA); see Package.swift. To build for x86-64-v3 on an AVX-512 machine (one binary for a
+# cluster whose nodes differ), `export SCORESCOPE_CPU=x86-64-v3` first: every target that builds the release
+# binary (release, demo, bench, figures, report-screenshot) uses the same level then.
 AVX512_FLAGS := avx512f avx512bw avx512cd avx512dq avx512vl
-ifeq ($(origin SCORESCOPE_CPU),undefined)
+ifeq ($(strip $(SCORESCOPE_CPU)),)
 SCORESCOPE_CPU := $(shell f=$$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null); v=x86-64-v4; \
   for x in $(AVX512_FLAGS); do echo " $$f " | grep -q " $$x " || v=x86-64-v3; done; echo $$v)
+endif
+ifneq ($(filter-out x86-64-v3 x86-64-v4,$(SCORESCOPE_CPU)),)
+$(error SCORESCOPE_CPU must be x86-64-v3 or x86-64-v4 (or unset: detect), got '$(SCORESCOPE_CPU)')
 endif
 export SCORESCOPE_CPU
 

@@ -2,6 +2,11 @@
 // scorescope: score distributions of contrastive learners (MoCo + feature transformations).
 // Module graph and rules: see README.md ("Layout") and the dependency table there.
 import PackageDescription
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
 
 // Release builds of the root package: -Ounchecked for the numeric targets, and the x86-64 level for Swift and C
 // code generation. The level is x86-64-v3 (AVX2 + FMA, runs on any x86 CPU of the last decade) unless the
@@ -11,7 +16,9 @@ import PackageDescription
 // (Sources/scorescope/CPULevel.swift). (unsafeFlags are only allowed in the root package, which is what we are.)
 let cpuLevel = Context.environment["SCORESCOPE_CPU"].flatMap { $0.isEmpty ? nil : $0 } ?? "x86-64-v3"
 guard cpuLevel == "x86-64-v3" || cpuLevel == "x86-64-v4" else {
-    fatalError("SCORESCOPE_CPU must be x86-64-v3 or x86-64-v4, got '\(cpuLevel)'")
+    let message = "error: SCORESCOPE_CPU must be x86-64-v3 or x86-64-v4 (or unset), got '\(cpuLevel)'\n"
+    _ = message.withCString { write(2, $0, strlen($0)) }
+    exit(1)
 }
 let levelDefine: [SwiftSetting] = cpuLevel == "x86-64-v4"
     ? [.define("SCORESCOPE_X86_64_V4", .when(configuration: .release))] : []

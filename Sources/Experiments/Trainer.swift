@@ -260,9 +260,16 @@ public struct Trainer: Sendable {
                     + "replaced or damaged. Delete \(Self.checkpointFileName) to restart the run from the beginning")
             }
             let removed = try store.deleteSteps(after: position.step)
+            // A different OpenBLAS kernel family (a requeued Slurm task on another kind of node) sums in another
+            // order: the rest of the run then differs in the last bits from an uninterrupted one. Say so.
+            var kernelNote = ""
+            if let before = try store.meta(TrainerMetaKey.blasCore), before != blasCoreName() {
+                kernelNote = "; OpenBLAS kernels changed from \(before) to \(blasCoreName()), so later steps may differ "
+                    + "in the last bits from an uninterrupted run"
+            }
             try store.addEvent(step: position.step, kind: .resumed, detail:
                 "resumed from the checkpoint at step \(position.step) (epoch \(position.epoch), batch \(position.index)); "
-                + "\(removed) later step\(removed == 1 ? "" : "s") deleted and recomputed")
+                + "\(removed) later step\(removed == 1 ? "" : "s") deleted and recomputed" + kernelNote)
             resumed = true
         } else {
             learner = MoCoLearner(configuration: moco, generator: SeededGenerator(seed: config.seed))

@@ -51,7 +51,7 @@ struct BenchLayers: ParsableCommand {
         configureBLASSingleThreaded()
         if blasCoreIsSlowFallback() {
             FileHandle.standardError.write(Data(("warning: OpenBLAS picked the \(blasCoreName()) kernels (a fallback for an " +
-                "unrecognised CPU, ~15x slower); set OPENBLAS_CORETYPE=SkylakeX (AVX-512 Intel) or Haswell (AMD)\n").utf8))
+                "unrecognised CPU, ~15x slower); set OPENBLAS_CORETYPE=SkylakeX (AVX-512 Intel), Zen (AMD) or Haswell (other AVX2)\n").utf8))
         }
         let spec = ModelSpec(encoder: encoder, head: .mlp, inputChannels: c, inputHeight: h, inputWidth: w)
         let context = ComputeContext(threads: threads)

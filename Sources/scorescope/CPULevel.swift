@@ -18,7 +18,8 @@ enum CPULevel {
 
     /// The CPU flags (as /proc/cpuinfo names them) each level needs.
     static func requiredFlags(_ level: String) -> [String] {
-        let v3 = ["avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "movbe"]
+        // LLVM's x86-64-v3: AVX, AVX2, BMI1, BMI2, F16C, FMA, LZCNT (cpuinfo: abm), MOVBE, XSAVE.
+        let v3 = ["avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave"]
         return level == "x86-64-v4" ? v3 + ["avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"] : v3
     }
 

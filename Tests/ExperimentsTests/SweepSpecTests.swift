@@ -86,6 +86,9 @@ import Foundation
     #expect(s.contains("EXE='/opt/it'\\''s/scorescope'"))
     #expect(s.contains("sweep task --manifest \"$MANIFEST\" --index \"$TASK\""))
     #expect(s.contains("scontrol requeue"))
+    // The kernel the submitting process picked for its own CPU is dropped; the task picks for its node.
+    #expect(s.contains("if [ -n \"${SCORESCOPE_BLAS_SELECTED:-}\" ]; then unset OPENBLAS_CORETYPE SCORESCOPE_BLAS_SELECTED; fi"))
+    #expect(!s.contains("OPENBLAS_CORETYPE="))
     o.time = "soon"
     #expect(throws: SweepError.self) { try o.validate() }
     #expect(throws: SweepError.self) { try SlurmOptions(json: [("cpus", .number(2))]) }

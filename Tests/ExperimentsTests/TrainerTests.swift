@@ -138,6 +138,13 @@ struct StoreContents: Equatable {
     #expect(try RunReader(directory: resumed).stepRange() == 1...7)
     #expect(try RunReader(directory: resumed).status() == .running)
 
+    // As if the crashed invocation had run on another kind of node (a requeued Slurm task): the resume says so.
+    do {
+        let store = try RunStore(directory: resumed)
+        try store.setMeta(TrainerMetaKey.blasCore, "OtherKernels")
+        try store.close()
+    }
+
     // 3. Resume with 2 threads: step 7 is deleted and recomputed.
     let log = EventLog()
     let third = Trainer(config: config, directory: resumed, threads: 2, scorescopeVersion: "test", observer: log.add)
@@ -155,6 +162,8 @@ struct StoreContents: Equatable {
     #expect(expected.evals.first?.step == 0)
     let resumes = try RunReader(directory: resumed).events(kind: .resumed)
     #expect(resumes.map(\.step) == [2, 6])
+    #expect(!resumes[0].detail.contains("kernels changed"))
+    #expect(resumes[1].detail.contains("OpenBLAS kernels changed from OtherKernels to \(blasCoreName())"))
 }
 
 @Test func aSecondWriterIsRefusedWithTheStoresLockError() throws {

@@ -62,12 +62,13 @@ private func parseError(_ args: [String]) -> String? {
 }
 
 @Test func cpuLevelCheckNamesTheMissingFlags() {
-    let v3Only = "processor\t: 0\nflags\t\t: fpu sse2 avx avx2 bmi1 bmi2 f16c fma movbe\n"
-    let v4 = "flags\t\t: fpu sse2 avx avx2 bmi1 bmi2 f16c fma movbe avx512f avx512bw avx512cd avx512dq avx512vl\n"
+    let v3Only = "processor\t: 0\nflags\t\t: fpu sse2 avx avx2 bmi1 bmi2 f16c fma abm movbe xsave\n"
+    let v4 = "flags\t\t: fpu sse2 avx avx2 bmi1 bmi2 f16c fma abm movbe xsave avx512f avx512bw avx512cd avx512dq avx512vl\n"
     #expect(CPULevel.missingFlags("x86-64-v3", cpuinfo: v3Only).isEmpty)
     #expect(CPULevel.missingFlags("x86-64-v4", cpuinfo: v3Only) == ["avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"])
     #expect(CPULevel.missingFlags("x86-64-v4", cpuinfo: v4).isEmpty)
-    #expect(CPULevel.missingFlags("x86-64-v3", cpuinfo: "flags\t: fpu sse2 avx fma\n") == ["avx2", "bmi1", "bmi2", "f16c", "movbe"])
+    #expect(CPULevel.missingFlags("x86-64-v3", cpuinfo: "flags\t: fpu sse2 avx fma xsave\n")
+            == ["avx2", "bmi1", "bmi2", "f16c", "abm", "movbe"])
     // No flags line (not Linux, unreadable file): nothing to check against.
     #expect(CPULevel.missingFlags("x86-64-v4", cpuinfo: nil).isEmpty)
     #expect(CPULevel.missingFlags("x86-64-v4", cpuinfo: "processor\t: 0\n").isEmpty)

@@ -52,7 +52,7 @@ public func blasCoreName() -> String {
 /// Whether OpenBLAS fell back to a pre-AVX kernel (it does so for CPUs newer than its tables: OpenBLAS 0.3.21
 /// picks "Prescott" on an Emerald Rapids Xeon when OPENBLAS_CORETYPE is unset, and sgemm runs ~15× slower).
 /// Callers that care about speed warn when this is true; set OPENBLAS_CORETYPE (SkylakeX on AVX-512 Intel,
-/// Haswell or Zen on AMD) before the process starts.
+/// Zen on AMD, Haswell on other AVX2 CPUs) before the process starts.
 public func blasCoreIsSlowFallback() -> Bool {
     ["prescott", "core2", "nehalem", "penryn", "dunnington", "atom", "generic", "unknown"]
         .contains(blasCoreName().lowercased())
