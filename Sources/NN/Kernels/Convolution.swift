@@ -318,20 +318,21 @@ extension ConvolutionInputGradient {
 func convolutionForward(input x: [Float], batch B: Int, geometry g: ConvolutionGeometry,
                         weight w: [Float], threads: Int,
                         directLimit: Int = ConvolutionGeometry.directColumnLimit,
-                        pixelClasses: Bool = true) -> [Float] {
+                        pixelClasses: Bool = true, implicit: Bool = true) -> [Float] {
     x.withUnsafeBufferPointer { xBuf in
         convolutionForward(source: .stored(SendablePointer(xBuf.baseAddress!), imageSize: g.inputSize), batch: B,
                            geometry: g, weight: w, threads: threads, directLimit: directLimit,
-                           pixelClasses: pixelClasses)
+                           pixelClasses: pixelClasses, implicit: implicit)
     }
 }
 
 /// The forward pass reading its images from `source`. With `pixelClasses` (default) a layer whose padding wastes
-/// enough work runs by pixel classes (ConvolutionPixelClasses.swift).
+/// enough work runs by pixel classes (ConvolutionPixelClasses.swift); with `implicit` (default) a thin layer runs
+/// by implicit GEMM (ImplicitConvolution.swift); the rest by im2col + sgemm.
 func convolutionForward(source: ConvolutionSource, batch B: Int, geometry g: ConvolutionGeometry,
                         weight w: [Float], threads: Int,
                         directLimit: Int = ConvolutionGeometry.directColumnLimit,
-                        pixelClasses: Bool = true) -> [Float] {
+                        pixelClasses: Bool = true, implicit: Bool = true) -> [Float] {
     if B == 0 { return [] }
     let parts = ComputeContext.parts(batch: B)
     let K = g.columnCount, L = g.outputPixels, O = g.outputChannels
@@ -343,19 +344,23 @@ func convolutionForward(source: ConvolutionSource, batch B: Int, geometry g: Con
         return classedConvolutionForward(source: source, batch: B, geometry: g, weightColumns: wk, plan: plan,
                                          threads: threads)
     }
+    // Work items: every GEMM group of every part, in order. Forward has no per-part accumulator, so the threads
+    // take single groups (shape-only groups, hence the same bytes for any thread count): a finer tail than parts.
+    let items = (0..<parts).flatMap { part in
+        let range = ComputeContext.partRange(part, batch: B), groups = g.gemmGroups(partSize: range.count)
+        return (0..<groups).map { group in
+            let local = partRange(group, of: groups, count: range.count)
+            return (range.lowerBound + local.lowerBound)..<(range.lowerBound + local.upperBound)
+        }
+    }
+    if implicit && ImplicitConvolution.applies(to: g) {
+        return implicitConvolutionForward(source: source, batch: B, geometry: g, weightColumns: wk, items: items,
+                                          threads: threads)
+    }
     return [Float](unsafeUninitializedCapacity: B * g.outputSize) { yBuf, initialised in
         let y = SendablePointer(yBuf.baseAddress!)
         wk.withUnsafeBufferPointer { wBuf in
             let wp = SendablePointer(wBuf.baseAddress!)
-            // Work items: every GEMM group of every part, in order. Forward has no per-part accumulator, so the
-            // threads take single groups (the same groups, hence the same bytes): a finer tail than whole parts.
-            let items = (0..<parts).flatMap { part in
-                let range = ComputeContext.partRange(part, batch: B), groups = g.gemmGroups(partSize: range.count)
-                return (0..<groups).map { group in
-                    let local = partRange(group, of: groups, count: range.count)
-                    return (range.lowerBound + local.lowerBound)..<(range.lowerBound + local.upperBound)
-                }
-            }
             let n = items.map(\.count).max() ?? 0
             items.withUnsafeBufferPointer { itemBuffer in
                 let ip = SendableConstPointer(itemBuffer)
