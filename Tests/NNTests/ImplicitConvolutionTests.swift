@@ -57,3 +57,54 @@ func implicitForwardMatchesItsTwinTheReferenceAndTheGEMMPath(
     #expect(!ImplicitConvolution.applies(to: geometry(128, 256)))  // convnet-s conv4: im2col + sgemm (or classes)
     #expect(!ImplicitConvolution.applies(to: geometry(32, 48)))    // not whole 32-output tiles
 }
+
+/// The implicit input gradient's arithmetic spelled out: per input element, acc = fma(dY, w, acc) over the taps
+/// (ki, kj) that can reach the pixel (ascending), then the outputs o, with dY = 0 where the tap's output pixel is
+/// outside the image.
+private func plainInputGradientTwin(_ dy: [Float], batch B: Int, _ g: ConvolutionGeometry, weight w: [Float]) -> [Float] {
+    let C = g.inputChannels, H = g.inputHeight, W = g.inputWidth, O = g.outputChannels, k = g.kernelSize
+    let P = g.outputHeight, Q = g.outputWidth, s = g.stride, pad = g.padding
+    func reaches(_ i: Int, _ ki: Int) -> Bool { ((i + pad - ki) % s + s) % s == 0 }
+    var dx = [Float](repeating: 0, count: B * H * W * C)
+    for b in 0..<B { for ih in 0..<H { for iw in 0..<W { for c in 0..<C {
+        var acc: Float = 0
+        for ki in 0..<k where reaches(ih, ki) { for kj in 0..<k where reaches(iw, kj) {
+            let oh = (ih + pad - ki) / s, ow = (iw + pad - kj) / s
+            let inside = ih + pad - ki >= 0 && iw + pad - kj >= 0 && oh < P && ow < Q
+            for o in 0..<O {
+                let v: Float = inside ? dy[((b * P + oh) * Q + ow) * O + o] : 0
+                acc = acc.addingProduct(v, w[((o * C + c) * k + ki) * k + kj])
+            }
+        }}
+        dx[((b * H + ih) * W + iw) * C + c] = acc
+    }}}}
+    return dx
+}
+
+// (channels, outputs, height, width, stride, padding, batch): conv2/conv3-like, odd sizes (rows no output reaches
+// with stride 2), stride 1, no padding, partial tiles.
+@Test(arguments: [(32, 64, 28, 28, 2, 1, 3), (64, 128, 14, 14, 2, 1, 2), (32, 32, 9, 7, 2, 1, 5),
+                  (32, 64, 6, 5, 1, 1, 3), (64, 32, 7, 8, 1, 0, 2)])
+func implicitInputGradientMatchesItsTwinTheReferenceAndTheGEMMPath(
+    channels: Int, outputs: Int, height: Int, width: Int, stride: Int, padding: Int, batch B: Int) {
+    var gen = SeededGenerator(seed: 22)
+    let g = ConvolutionGeometry(inputChannels: channels, inputHeight: height, inputWidth: width,
+                                outputChannels: outputs, kernelSize: 3, stride: stride, padding: padding)
+    #expect(ImplicitConvolution.appliesToInputGradient(g))
+    let x = floats(randomArray(B * g.inputSize, &gen)), w = randomArray(outputs * g.columnCount, &gen)
+    let dy = randomArray(B * g.outputSize, &gen)
+    let wf = floats(w), dyf = floats(dy)
+    let implicit = convolutionBackward(input: x, batch: B, geometry: g, weight: wf, dOutput: dyf,
+                                       computeInputGradient: true, threads: 2, pixelClasses: false)
+    let dx = implicit.dInput ?? []
+    #expect(dx == plainInputGradientTwin(dyf, batch: B, g, weight: wf))
+    let gemm = convolutionBackward(input: x, batch: B, geometry: g, weight: wf, dOutput: dyf,
+                                   computeInputGradient: true, threads: 2, pixelClasses: false, implicit: false)
+    expectClose(dx, doubles(gemm.dInput ?? []), tolerance: 1e-5, "dX against dcol + col2im")
+    #expect(implicit.dWeight == gemm.dWeight)   // the weight gradient takes the same path either way
+    for threads in [1, 3] {
+        let again = convolutionBackward(input: x, batch: B, geometry: g, weight: wf, dOutput: dyf,
+                                        computeInputGradient: true, threads: threads, pixelClasses: false)
+        #expect(again.dInput == dx && again.dWeight == implicit.dWeight, "threads \(threads)")
+    }
+}

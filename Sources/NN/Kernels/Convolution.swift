@@ -383,23 +383,24 @@ func convolutionForward(source: ConvolutionSource, batch B: Int, geometry g: Con
 func convolutionBackward(input x: [Float], batch B: Int, geometry g: ConvolutionGeometry, weight w: [Float],
                          dOutput dy: [Float], computeInputGradient: Bool, threads: Int,
                          directLimit: Int = ConvolutionGeometry.directColumnLimit,
-                         pixelClasses: Bool = true) -> (dInput: [Float]?, dWeight: [Float]) {
+                         pixelClasses: Bool = true, implicit: Bool = true) -> (dInput: [Float]?, dWeight: [Float]) {
     x.withUnsafeBufferPointer { xBuf in
         dy.withUnsafeBufferPointer { dyBuf in
             convolutionBackward(source: .stored(SendablePointer(xBuf.baseAddress!), imageSize: g.inputSize), batch: B,
                                 geometry: g, weight: w, dOutput: .stored(SendablePointer(UnsafeMutableBufferPointer(mutating: dyBuf))),
                                 inputGradient: computeInputGradient ? .stored : .none, threads: threads,
-                                directLimit: directLimit, pixelClasses: pixelClasses)
+                                directLimit: directLimit, pixelClasses: pixelClasses, implicit: implicit)
         }
     }
 }
 
 /// The backward pass reading its images from `source`; dX is dropped, stored (returned) or handed to a sink.
-/// With `pixelClasses` (default) a layer whose padding wastes enough work runs by pixel classes.
+/// With `pixelClasses` (default) a layer whose padding wastes enough work runs by pixel classes; with `implicit`
+/// (default) a thin layer's dX is computed by implicit GEMM (ImplicitConvolution.swift) instead of dcol + col2im.
 func convolutionBackward(source: ConvolutionSource, batch B: Int, geometry g: ConvolutionGeometry, weight w: [Float],
                          dOutput dy: ConvolutionOutputGradient, inputGradient: ConvolutionInputGradient, threads: Int,
                          directLimit: Int = ConvolutionGeometry.directColumnLimit,
-                         pixelClasses: Bool = true) -> (dInput: [Float]?, dWeight: [Float]) {
+                         pixelClasses: Bool = true, implicit: Bool = true) -> (dInput: [Float]?, dWeight: [Float]) {
     if B == 0 {   // an empty batch: no dX images and a zero weight gradient
         if case .stored = inputGradient { return ([], [Float](repeating: 0, count: w.count)) }
         return (nil, [Float](repeating: 0, count: w.count))
@@ -413,20 +414,30 @@ func convolutionBackward(source: ConvolutionSource, batch B: Int, geometry g: Co
     let pp = SendablePointer(partials)
     let sinkScratch = inputGradient.sinkScratchCount, consume = inputGradient.consumer
     let wantsInputGradient = inputGradient.isWanted
+    // dX by implicit GEMM (ImplicitConvolution.swift) for the thin layers, else dcol = dY·W and col2im.
+    let gradientPlan = wantsInputGradient && implicit && !direct && ImplicitConvolution.appliesToInputGradient(g)
+        ? ImplicitGradientPlan(g) : nil
     let body = { @Sendable (wp: SendablePointer<Float>, dxp: SendablePointer<Float>?) in
         parallelFor(parts, threads: threads) { part in
             let range = ComputeContext.partRange(part, batch: B)
             let groups = g.gemmGroups(partSize: range.count)
             let n = (range.count + groups - 1) / groups
-            // One block per part: col, dcol (when dX is wanted), the source's scratch, dY when it is formed on
-            // demand, and for a sink one image of dX plus the sink's scratch.
-            let dcolCount = wantsInputGradient ? n * L * K : 0, dyCount = dy.scratchCount(rows: n * L, outputs: O)
-            let imageCount = consume == nil ? 0 : g.inputSize + sinkScratch
+            // One block per part: col, dcol (when dX is wanted by GEMM), the source's scratch, dY when it is formed
+            // on demand, for a sink the group's dX images (one image by GEMM: col2im goes image by image) plus the
+            // sink's scratch, and O zeros for the implicit dX.
+            let dcolCount = wantsInputGradient && gradientPlan == nil ? n * L * K : 0
+            let dyCount = dy.scratchCount(rows: n * L, outputs: O)
+            let sinkImages = gradientPlan == nil ? 1 : n
+            let imageCount = consume == nil ? 0 : sinkImages * g.inputSize + sinkScratch
+            let zerosCount = gradientPlan == nil ? 0 : O
             let block = UnsafeMutablePointer<Float>.allocate(
-                capacity: n * L * K + dcolCount + source.scratchCount + dyCount + imageCount)
-            defer { block.deallocate() }
+                capacity: n * L * K + dcolCount + source.scratchCount + dyCount + imageCount + zerosCount)
+            let dxImages = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: n)
+            defer { block.deallocate(); dxImages.deallocate() }
             let col = block, dcol = block + n * L * K, scratch = dcol + dcolCount, dyScratch = scratch + source.scratchCount
-            let dxImage = dyScratch + dyCount, consumerScratch = dxImage + g.inputSize
+            let dxImage = dyScratch + dyCount, consumerScratch = dxImage + sinkImages * g.inputSize
+            let zeros = dxImage + imageCount
+            zeros.update(repeating: 0, count: zerosCount)
             let dW = pp.base + part * O * K
             for group in 0..<groups {
                 let local = partRange(group, of: groups, count: range.count)
@@ -441,6 +452,13 @@ func convolutionBackward(source: ConvolutionSource, batch B: Int, geometry g: Co
                           beta: group == 0 ? 0 : 1, c: dW, ldc: K)
                 }
                 guard wantsInputGradient else { continue }
+                if let gradientPlan {
+                    for j in 0..<m { dxImages[j] = dxp.map { $0.base + (first + j) * g.inputSize } ?? (dxImage + j * g.inputSize) }
+                    implicitInputGradient(dOutput: dyGroup, count: m, g, plan: gradientPlan, weightColumns: wp.base,
+                                          zeros: zeros, images: dxImages)
+                    if let consume { for j in 0..<m { consume(part, first + j, dxImages[j], consumerScratch) } }
+                    continue
+                }
                 sgemm(.none, .none, m: N, n: K, k: O, a: dyGroup, lda: O, b: wp.base, ldb: K, c: dcol, ldc: K)
                 for j in 0..<m {
                     let image = dxp.map { $0.base + (first + j) * g.inputSize } ?? dxImage

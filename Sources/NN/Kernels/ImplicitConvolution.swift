@@ -10,9 +10,14 @@
 // faster, conv3 (64 → 128, 14 → 7) 1.13×, conv4 (128 → 256, 7 → 4) 0.92× (slower: its 1.2 MB of weights stream from
 // L2 for every tile), so layers with more than `maximumInputChannels` input channels keep the GEMM path.
 //
-// Sums run over (ki, kj, c) in order in Float with FMA, one pixel at a time, so no byte depends on the thread
-// count or on the grouping. Deliberately not here: the backward pass (dW reduces over pixels, dX scatters: both
-// keep im2col + sgemm), layers with pixel classes (conv4: its padding saving is larger).
+// The input gradient of the same layers works the same way (`implicitInputGradient`): input pixels grouped by
+// which taps reach them (s² classes for stride s), a tile of 12 such pixels × 32 input channels summing dY rows
+// against the weights, each dX element written once: no dcol, no col2im adds, no zeroing of dX first.
+//
+// Sums run in a fixed order in Float with FMA (forward: taps, then input channels; dX: taps, then outputs), one
+// pixel at a time, so no byte depends on the thread count or on the grouping. Deliberately not here: the weight
+// gradient (a reduction over pixels: im2col + sgemm), layers with pixel classes (conv4: its padding saving is
+// larger).
 //
 // Legend as in Convolution.swift: K = k·k·C columns (ki, kj, c), L = P·Q output pixels per image, O outputs.
 import Parallel
@@ -38,12 +43,7 @@ func implicitConvolutionForward(source: ConvolutionSource, batch B: Int, geometr
     let O = g.outputChannels, K = g.columnCount, L = g.outputPixels, C = g.inputChannels
     let k = g.kernelSize, taps = k * k, R = ImplicitConvolution.tileRows
     // K×O weights: row (ki, kj, c) holds the O outputs' weights, so a tile reads 32 of them with two loads.
-    var wt = [Float](repeating: 0, count: K * O)
-    wk.withUnsafeBufferPointer { src in
-        wt.withUnsafeMutableBufferPointer { dst in
-            for o in 0..<O { for c in 0..<K { dst[c * O + o] = src[o * K + c] } }
-        }
-    }
+    let wt = transposedWeightColumns(wk, g)
     let n = items.map(\.count).max() ?? 0
     let imageScratch = source.scratchCount
     // Where each output pixel's taps read in an image: tapOffsets[l·taps + t] floats from the image's start, or −1
@@ -59,8 +59,10 @@ func implicitConvolutionForward(source: ConvolutionSource, batch B: Int, geometr
                     let first = ip.base[item].lowerBound, m = ip.base[item].count
                     let zeros = scratch + n * imageScratch
                     zeros.update(repeating: 0, count: C)
-                    withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: n + taps * R) { table in
-                        let images = table.baseAddress!, pixels = images + n
+                    withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: n + taps * R + taps) { table in
+                    withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>.self, capacity: R) { outTable in
+                        let images = table.baseAddress!, pixels = images + n, weights = pixels + taps * R
+                        let outs = outTable.baseAddress!
                         for j in 0..<m { images[j] = source.image(first + j, scratch + j * imageScratch) }
                         let rowsTotal = m * L
                         var r0 = 0
@@ -78,12 +80,15 @@ func implicitConvolutionForward(source: ConvolutionSource, batch B: Int, geometr
                             let out = y.base + (first * L + r0) * O
                             var o0 = 0
                             while o0 < O {
-                                implicitTile(pixels, taps: taps, channels: C, weights: wp.base + o0, outputs: O,
-                                             out: out + o0, rows: rows)
+                                for t in 0..<taps { weights[t] = wp.base + t * C * O + o0 }
+                                for i in 0..<R { outs[i] = out + i * O + o0 }
+                                implicitTile(pixels, taps: taps, length: C, weights: weights, weightStride: O,
+                                             outputs: outs, rows: rows)
                                 o0 += ImplicitConvolution.tileOutputs
                             }
                             r0 += R
                         }
+                    }
                     }
                 }
             } }
@@ -110,11 +115,14 @@ func implicitTapOffsets(_ g: ConvolutionGeometry) -> [Int32] {
     return offsets
 }
 
-/// out[i·O + o0 + 0..<32] = Σ over taps t and channels c of pixels[t·12 + i][c] · weights[(t·C + c)·O + 0..<32] for
-/// the first `rows` of the tile's 12 pixels (`weights` already offset to the tile's first output).
+/// outputs[i][0..<32] = Σ over taps t and c in 0..<length of pixels[t·12 + i][c] · weights[t][c·weightStride + 0..<32],
+/// for the first `rows` of the tile's 12 rows; the sum runs over t, then c, in order, one FMA chain per output.
+/// Forward: a pixel's taps × input channels against W (K×O); backward: an input pixel's taps × output channels of
+/// dY against W (O×K).
 @inline(never)
-func implicitTile(_ pixels: UnsafePointer<UnsafePointer<Float>>, taps: Int, channels C: Int,
-                  weights: UnsafePointer<Float>, outputs O: Int, out: UnsafeMutablePointer<Float>, rows: Int) {
+func implicitTile(_ pixels: UnsafePointer<UnsafePointer<Float>>, taps: Int, length: Int,
+                  weights: UnsafePointer<UnsafePointer<Float>>, weightStride: Int,
+                  outputs: UnsafePointer<UnsafeMutablePointer<Float>>, rows: Int) {
     var a00 = SIMD16<Float>(), a01 = SIMD16<Float>()
     var a10 = SIMD16<Float>(), a11 = SIMD16<Float>()
     var a20 = SIMD16<Float>(), a21 = SIMD16<Float>()
@@ -140,8 +148,8 @@ func implicitTile(_ pixels: UnsafePointer<UnsafePointer<Float>>, taps: Int, chan
         let p9 = pixels[t * 12 + 9]
         let p10 = pixels[t * 12 + 10]
         let p11 = pixels[t * 12 + 11]
-        var w = UnsafeRawPointer(weights + t * C * O)
-        for c in 0..<C {
+        var w = UnsafeRawPointer(weights[t])
+        for c in 0..<length {
             let w0 = w.loadUnaligned(as: SIMD16<Float>.self)
             let w1 = w.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
             let x0 = SIMD16<Float>(repeating: p0[c]); a00.addProduct(x0, w0); a01.addProduct(x0, w1)
@@ -156,11 +164,11 @@ func implicitTile(_ pixels: UnsafePointer<UnsafePointer<Float>>, taps: Int, chan
             let x9 = SIMD16<Float>(repeating: p9[c]); a90.addProduct(x9, w0); a91.addProduct(x9, w1)
             let x10 = SIMD16<Float>(repeating: p10[c]); a100.addProduct(x10, w0); a101.addProduct(x10, w1)
             let x11 = SIMD16<Float>(repeating: p11[c]); a110.addProduct(x11, w0); a111.addProduct(x11, w1)
-            w += 4 * O
+            w += 4 * weightStride
         }
     }
     @inline(__always) func put(_ v0: SIMD16<Float>, _ v1: SIMD16<Float>, _ i: Int) {
-        let row = UnsafeMutableRawPointer(out + i * O)
+        let row = UnsafeMutableRawPointer(outputs[i])
         row.storeBytes(of: v0, as: SIMD16<Float>.self)
         row.storeBytes(of: v1, toByteOffset: 64, as: SIMD16<Float>.self)
     }
@@ -176,4 +184,102 @@ func implicitTile(_ pixels: UnsafePointer<UnsafePointer<Float>>, taps: Int, chan
     if rows > 9 { put(a90, a91, 9) }
     if rows > 10 { put(a100, a101, 10) }
     if rows > 11 { put(a110, a111, 11) }
+}
+
+// MARK: - Input gradient
+
+extension ImplicitConvolution {
+    /// Whether `g`'s backward pass computes dX by implicit GEMM: the forward's layers (see `applies(to:)`) whose
+    /// input channels fill whole 32-channel tiles.
+    static func appliesToInputGradient(_ g: ConvolutionGeometry) -> Bool {
+        applies(to: g) && g.inputChannels % tileOutputs == 0
+    }
+}
+
+/// The input pixels of a convolution grouped by which kernel taps reach them. With stride s, input pixel (ih, iw)
+/// receives dY of output (oh, ow) through tap (ki, kj) when ih + pad − ki = s·oh and iw + pad − kj = s·ow: which
+/// taps can do so depends only on (ih mod s, iw mod s), so there are s² classes; at the borders a tap's output pixel
+/// can fall outside dY (it then reads a row of zeros).
+struct ImplicitGradientPlan: Sendable {
+    struct PixelClass: Sendable {
+        /// Tap indices ki·k + kj, ascending (the order of the sums).
+        let taps: [Int]
+        /// Input pixels ih·W + iw, ascending.
+        let pixels: [Int32]
+        /// sources[i·taps.count + t]: the output pixel oh·Q + ow that tap t of pixel i reads, or −1 (outside dY).
+        let sources: [Int32]
+    }
+    let classes: [PixelClass]
+
+    init(_ g: ConvolutionGeometry) {
+        let k = g.kernelSize, s = g.stride, pad = g.padding, H = g.inputHeight, W = g.inputWidth
+        let P = g.outputHeight, Q = g.outputWidth
+        func reaches(_ residue: Int, _ kernelIndex: Int) -> Bool { ((residue + pad - kernelIndex) % s + s) % s == 0 }
+        var classes: [PixelClass] = []
+        for ry in 0..<min(s, H) {
+            for rx in 0..<min(s, W) {
+                let kis = (0..<k).filter { reaches(ry, $0) }, kjs = (0..<k).filter { reaches(rx, $0) }
+                let taps = kis.flatMap { ki in kjs.map { kj in ki * k + kj } }
+                var pixels: [Int32] = [], sources: [Int32] = []
+                for ih in stride(from: ry, to: H, by: s) {
+                    for iw in stride(from: rx, to: W, by: s) {
+                        pixels.append(Int32(ih * W + iw))
+                        for tap in taps {
+                            let oh = (ih + pad - tap / k) / s, ow = (iw + pad - tap % k) / s
+                            let inside = ih + pad - tap / k >= 0 && iw + pad - tap % k >= 0 && oh < P && ow < Q
+                            sources.append(inside ? Int32(oh * Q + ow) : -1)
+                        }
+                    }
+                }
+                classes.append(PixelClass(taps: taps, pixels: pixels, sources: sources))
+            }
+        }
+        self.classes = classes
+    }
+}
+
+/// dX of `m` images by implicit GEMM: dx(j)[pixel, c] = Σ over the pixel's taps (ascending), then the outputs o
+/// (ascending), of dY_j[source, o] · W[o, tap, c], one FMA chain per element; every element of the m images is
+/// written (no zeroing first). `dy`: the m images' L·O rows of dY; `wk`: the O×K weight columns; `zeros`: O zeros.
+func implicitInputGradient(dOutput dy: UnsafePointer<Float>, count m: Int, _ g: ConvolutionGeometry,
+                           plan: ImplicitGradientPlan, weightColumns wk: UnsafePointer<Float>,
+                           zeros: UnsafePointer<Float>, images dx: UnsafePointer<UnsafeMutablePointer<Float>>) {
+    let O = g.outputChannels, K = g.columnCount, L = g.outputPixels, C = g.inputChannels
+    let R = ImplicitConvolution.tileRows, maximumTaps = g.kernelSize * g.kernelSize
+    withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: maximumTaps * R + maximumTaps) { table in
+    withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>.self, capacity: R) { outTable in
+        let rowsOfTaps = table.baseAddress!, weights = rowsOfTaps + maximumTaps * R, outs = outTable.baseAddress!
+        for cls in plan.classes {
+            let np = cls.pixels.count, T = cls.taps.count, total = m * np
+            if T == 0 {   // no tap reaches these pixels: their gradient is zero
+                for j in 0..<m { for pixel in cls.pixels { (dx[j] + Int(pixel) * C).update(repeating: 0, count: C) } }
+                continue
+            }
+            var r0 = 0
+            while r0 < total {
+                let rows = min(R, total - r0)
+                for i in 0..<R {
+                    // Rows past the end repeat the last pixel (computed, never stored).
+                    let r = min(r0 + i, total - 1), j = r / np, pi = r - j * np
+                    for t in 0..<T {
+                        let source = Int(cls.sources[pi * T + t])
+                        rowsOfTaps[t * R + i] = source < 0 ? zeros : dy + (j * L + source) * O
+                    }
+                }
+                var c0 = 0
+                while c0 < C {
+                    for t in 0..<T { weights[t] = wk + cls.taps[t] * C + c0 }
+                    for i in 0..<R {
+                        let r = min(r0 + i, total - 1), j = r / np
+                        outs[i] = dx[j] + Int(cls.pixels[r - j * np]) * C + c0
+                    }
+                    implicitTile(rowsOfTaps, taps: T, length: O, weights: weights, weightStride: K, outputs: outs,
+                                 rows: rows)
+                    c0 += ImplicitConvolution.tileOutputs
+                }
+                r0 += R
+            }
+        }
+    }
+    }
 }
