@@ -118,7 +118,8 @@ func implicitTapOffsets(_ g: ConvolutionGeometry) -> [Int32] {
 /// outputs[i][0..<32] = Σ over taps t and c in 0..<length of pixels[t·12 + i][c] · weights[t][c·weightStride + 0..<32],
 /// for the first `rows` of the tile's 12 rows; the sum runs over t, then c, in order, one FMA chain per output.
 /// Forward: a pixel's taps × input channels against W (K×O); backward: an input pixel's taps × output channels of
-/// dY against W (O×K).
+/// dY against W (O×K). Written out row by row on purpose: 24 named accumulators + 2 weight vectors stay in the 32
+/// AVX-512 registers (an array of SIMD16 would live in memory); `tileRows` must match.
 @inline(never)
 func implicitTile(_ pixels: UnsafePointer<UnsafePointer<Float>>, taps: Int, length: Int,
                   weights: UnsafePointer<UnsafePointer<Float>>, weightStride: Int,
