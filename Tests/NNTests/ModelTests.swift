@@ -191,6 +191,7 @@ let fusionCases: [FusionCase] = [
     FusionCase(channels: 1, size: 12, batch: 10, groups: 1),          // BN parts start inside images
     FusionCase(channels: 1, size: 8, batch: 20, groups: 10),          // more groups than parts
     FusionCase(channels: 2, size: 7, batch: 9, groups: 3, widths: [17, 19, 33, 40]),   // channels off 16, L < 16
+    FusionCase(channels: 1, size: 14, batch: 12, groups: 2, widths: [32, 64, 64, 128]),   // implicit conv2-4, dX into the stem's sink
     FusionCase(channels: 4, size: 14, batch: 12, groups: 2),          // conv1 too wide for the stem: BN fusion only
     FusionCase(channels: 4, size: 14, batch: 12, groups: 1, eval: true),
 ]
