@@ -20,15 +20,16 @@ guard cpuLevel == "x86-64-v3" || cpuLevel == "x86-64-v4" else {
     _ = message.withCString { write(2, $0, strlen($0)) }
     exit(1)
 }
-let levelDefine: [SwiftSetting] = cpuLevel == "x86-64-v4"
-    ? [.define("SCORESCOPE_X86_64_V4", .when(configuration: .release))] : []
 let fast: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-Xcc", "-march=\(cpuLevel)"], .when(configuration: .release)),
-] + levelDefine
+]
 // Non-numeric targets: optimised normally, built for x86-64-v3 in release.
 let checked: [SwiftSetting] = [
     .unsafeFlags(["-Xcc", "-march=x86-64-v3"], .when(configuration: .release)),
-] + levelDefine
+]
+// The executable learns the numeric targets' level (CPULevel.compiled).
+let executable: [SwiftSetting] = checked + (cpuLevel == "x86-64-v4"
+    ? [.define("SCORESCOPE_X86_64_V4", .when(configuration: .release))] : [])
 
 let package = Package(
     name: "scorescope",
@@ -69,7 +70,7 @@ let package = Package(
                 "SeededRandom", "NN", "Data", "Contrastive", "Recording", "Analysis", "Plotting", "Reports", "Experiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: checked
+            swiftSettings: executable
         ),
 
         .testTarget(name: "SeededRandomTests", dependencies: ["SeededRandom"]),

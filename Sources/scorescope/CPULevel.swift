@@ -24,7 +24,8 @@ enum CPULevel {
     }
 
     /// The flags of `level` that the first processor of `cpuinfo` lacks; empty when cpuinfo has no flags line
-    /// (not Linux, or an unreadable file: nothing to check against).
+    /// (not Linux, or an unreadable file: nothing to check against). Parses the flags line itself although NN's
+    /// BLASKernelChoice does too: NN is compiled at the level being checked, so none of its code may run first.
     static func missingFlags(_ level: String, cpuinfo: String?) -> [String] {
         guard let line = cpuinfo?.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
         let flags = Set((line.split(separator: ":").last ?? "").split(separator: " ").map(String.init))

@@ -78,13 +78,12 @@ func implicitConvolutionForward(source: ConvolutionSource, batch B: Int, geometr
                                 }
                             }
                             let out = y.base + (first * L + r0) * O
-                            var o0 = 0
-                            while o0 < O {
-                                for t in 0..<taps { weights[t] = wp.base + t * C * O + o0 }
-                                for i in 0..<R { outs[i] = out + i * O + o0 }
+                            for t in 0..<taps { weights[t] = wp.base + t * C * O }
+                            for i in 0..<R { outs[i] = out + i * O }
+                            for _ in 0..<(O / ImplicitConvolution.tileOutputs) {
                                 implicitTile(pixels, taps: taps, length: C, weights: weights, weightStride: O,
                                              outputs: outs, rows: rows)
-                                o0 += ImplicitConvolution.tileOutputs
+                                advanceTile(weights, taps, outs)
                             }
                             r0 += R
                         }
@@ -115,7 +114,7 @@ func implicitTapOffsets(_ g: ConvolutionGeometry) -> [Int32] {
     return offsets
 }
 
-/// outputs[i][0..<32] = Σ over taps t and c in 0..<length of pixels[t·12 + i][c] · weights[t][c·weightStride + 0..<32],
+/// outputs[i][0..<32] = Σ over taps t and c in 0..<length of pixels[t·tileRows + i][c] · weights[t][c·weightStride + 0..<32],
 /// for the first `rows` of the tile's 12 rows; the sum runs over t, then c, in order, one FMA chain per output.
 /// Forward: a pixel's taps × input channels against W (K×O); backward: an input pixel's taps × output channels of
 /// dY against W (O×K). Written out row by row on purpose: 24 named accumulators + 2 weight vectors stay in the 32
@@ -137,18 +136,19 @@ func implicitTile(_ pixels: UnsafePointer<UnsafePointer<Float>>, taps: Int, leng
     var a100 = SIMD16<Float>(), a101 = SIMD16<Float>()
     var a110 = SIMD16<Float>(), a111 = SIMD16<Float>()
     for t in 0..<taps {
-        let p0 = pixels[t * 12 + 0]
-        let p1 = pixels[t * 12 + 1]
-        let p2 = pixels[t * 12 + 2]
-        let p3 = pixels[t * 12 + 3]
-        let p4 = pixels[t * 12 + 4]
-        let p5 = pixels[t * 12 + 5]
-        let p6 = pixels[t * 12 + 6]
-        let p7 = pixels[t * 12 + 7]
-        let p8 = pixels[t * 12 + 8]
-        let p9 = pixels[t * 12 + 9]
-        let p10 = pixels[t * 12 + 10]
-        let p11 = pixels[t * 12 + 11]
+        let row = pixels + t * ImplicitConvolution.tileRows
+        let p0 = row[0]
+        let p1 = row[1]
+        let p2 = row[2]
+        let p3 = row[3]
+        let p4 = row[4]
+        let p5 = row[5]
+        let p6 = row[6]
+        let p7 = row[7]
+        let p8 = row[8]
+        let p9 = row[9]
+        let p10 = row[10]
+        let p11 = row[11]
         var w = UnsafeRawPointer(weights[t])
         for c in 0..<length {
             let w0 = w.loadUnaligned(as: SIMD16<Float>.self)
@@ -185,6 +185,14 @@ func implicitTile(_ pixels: UnsafePointer<UnsafePointer<Float>>, taps: Int, leng
     if rows > 9 { put(a90, a91, 9) }
     if rows > 10 { put(a100, a101, 10) }
     if rows > 11 { put(a110, a111, 11) }
+}
+
+/// Moves a tile's weight and output pointers on to the next 32 outputs (forward) or input channels (dX).
+@inline(__always)
+func advanceTile(_ weights: UnsafeMutablePointer<UnsafePointer<Float>>, _ taps: Int,
+                 _ outputs: UnsafeMutablePointer<UnsafeMutablePointer<Float>>) {
+    for t in 0..<taps { weights[t] += ImplicitConvolution.tileOutputs }
+    for i in 0..<ImplicitConvolution.tileRows { outputs[i] += ImplicitConvolution.tileOutputs }
 }
 
 // MARK: - Input gradient
@@ -226,9 +234,10 @@ struct ImplicitGradientPlan: Sendable {
                     for iw in stride(from: rx, to: W, by: s) {
                         pixels.append(Int32(ih * W + iw))
                         for tap in taps {
-                            let oh = (ih + pad - tap / k) / s, ow = (iw + pad - tap % k) / s
-                            let inside = ih + pad - tap / k >= 0 && iw + pad - tap % k >= 0 && oh < P && ow < Q
-                            sources.append(inside ? Int32(oh * Q + ow) : -1)
+                            // s·oh = ih + pad − ki (a multiple of s in this class); likewise for the column.
+                            let sh = ih + pad - tap / k, sw = iw + pad - tap % k
+                            let inside = sh >= 0 && sw >= 0 && sh / s < P && sw / s < Q
+                            sources.append(inside ? Int32(sh / s * Q + sw / s) : -1)
                         }
                     }
                 }
@@ -267,16 +276,15 @@ func implicitInputGradient(dOutput dy: UnsafePointer<Float>, count m: Int, _ g: 
                         rowsOfTaps[t * R + i] = source < 0 ? zeros : dy + (j * L + source) * O
                     }
                 }
-                var c0 = 0
-                while c0 < C {
-                    for t in 0..<T { weights[t] = wk + cls.taps[t] * C + c0 }
-                    for i in 0..<R {
-                        let r = min(r0 + i, total - 1), j = r / np
-                        outs[i] = dx[j] + Int(cls.pixels[r - j * np]) * C + c0
-                    }
+                for t in 0..<T { weights[t] = wk + cls.taps[t] * C }
+                for i in 0..<R {
+                    let r = min(r0 + i, total - 1), j = r / np
+                    outs[i] = dx[j] + Int(cls.pixels[r - j * np]) * C
+                }
+                for _ in 0..<(C / ImplicitConvolution.tileOutputs) {
                     implicitTile(rowsOfTaps, taps: T, length: O, weights: weights, weightStride: K, outputs: outs,
                                  rows: rows)
-                    c0 += ImplicitConvolution.tileOutputs
+                    advanceTile(weights, T, outs)
                 }
                 r0 += R
             }
